@@ -1,0 +1,14 @@
+package integratord
+
+// Exit statuses. integratord itself tells only 0, 127 and "other" apart and
+// logs the last output line for "other"; 127 makes it log the whole command
+// line with the api_key and hook_url, so no status here is 127.
+const (
+	ExitOK       = 0 // done, including "nothing in this alert to look up"
+	ExitInternal = 1 // a bug: a recovered panic or an unexpected error
+	ExitUsage    = 2 // argv that no integratord version produces
+	ExitConfig   = 3 // config file missing, unreadable or invalid
+	ExitAlert    = 4 // alert file missing, not JSON, or in the legacy format
+	ExitQueue    = 5 // events could not be written to the queue socket
+	ExitDelivery = 6 // Telegram rejected the message for good (token, chat, permissions)
+)
