@@ -1,0 +1,273 @@
+package render
+
+import (
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/alert"
+)
+
+// Data is what a template sees. Every field is a string taken from the
+// alert as written (numbers keep their JSON form), with invalid UTF-8
+// repaired and control characters turned into spaces; a missing field is "".
+// It is stored as JSON with messages waiting to be sent, so templates are
+// rendered when the message goes out.
+type Data struct {
+	Alert  AlertInfo `json:"alert"`
+	Rule   RuleInfo  `json:"rule"`
+	Agent  Agent     `json:"agent"`
+	MISP   MISP      `json:"misp"`
+	Source Source    `json:"source"`
+
+	// Suppressed is filled in when the message is sent, from the counters of
+	// alerts that were not sent since the previous message.
+	Suppressed Suppressed `json:"-"`
+}
+
+// AlertInfo identifies the MISP match alert itself.
+type AlertInfo struct {
+	ID       string `json:"id"`
+	Time     string `json:"time"` // "timestamp" as Wazuh wrote it
+	Location string `json:"location"`
+	Manager  string `json:"manager"`
+}
+
+// RuleInfo is the rule that raised the MISP match alert (920100 and friends).
+type RuleInfo struct {
+	ID          string   `json:"id"`
+	Level       string   `json:"level"`
+	Description string   `json:"description"`
+	Groups      []string `json:"groups"`
+}
+
+// Agent is a Wazuh agent.
+type Agent struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	IP   string `json:"ip"`
+}
+
+// MISP is the match as custom-misp reported it under data.misp.
+type MISP struct {
+	EventID       string   `json:"event_id"`
+	EventUUID     string   `json:"event_uuid"`
+	EventInfo     string   `json:"event_info"`
+	EventLink     string   `json:"event_link"` // http(s) URL of the event, or ""
+	AttributeID   string   `json:"attribute_id"`
+	AttributeUUID string   `json:"attribute_uuid"`
+	Category      string   `json:"category"`
+	Type          string   `json:"type"`
+	Value         string   `json:"value"` // the indicator
+	IoCKind       string   `json:"ioc_kind"`
+	ToIDS         string   `json:"to_ids"`
+	Comment       string   `json:"comment"`
+	Tags          []string `json:"tags"`
+	Delayed       bool     `json:"delayed"` // looked up late, from the spool
+}
+
+// Source is the alert in which custom-misp found the indicator.
+type Source struct {
+	AlertID         string `json:"alert_id"`
+	AlertTime       string `json:"alert_time"`
+	RuleID          string `json:"rule_id"`
+	RuleLevel       string `json:"rule_level"`
+	RuleDescription string `json:"rule_description"`
+	Agent           Agent  `json:"agent"`
+	Field           string `json:"field"` // the alert field that held the indicator
+	Query           string `json:"query"`
+}
+
+// Suppressed counts the alerts not sent since the previous message went out.
+type Suppressed struct {
+	Count   int    // Deduped + Dropped
+	Deduped int    // repeats of an alert sent within the dedupe window
+	Dropped int    // alerts dropped by the rate limit or a full queue
+	Since   string // "15:04", UTC, of the first one counted
+	Date    string // "2006-01-02", UTC, of the first one counted
+}
+
+// NewSuppressed builds the template's view of the suppression counters.
+func NewSuppressed(deduped, dropped int, since time.Time) Suppressed {
+	s := Suppressed{Count: deduped + dropped, Deduped: deduped, Dropped: dropped}
+	if s.Count > 0 && !since.IsZero() {
+		s.Since = since.UTC().Format("15:04")
+		s.Date = since.UTC().Format("2006-01-02")
+	}
+	return s
+}
+
+// NewData builds the template data from an alert. eventBase is the MISP
+// base URL for event links (misp.event_url, else misp.url); the alert's own
+// data.misp.event_url wins when it is an http(s) URL.
+func NewData(a *alert.Alert, eventBase string) *Data {
+	get := func(path ...string) string {
+		s, _ := a.String(path...)
+		return clean(s)
+	}
+	misp := func(key ...string) string { return get(append([]string{"data", "misp"}, key...)...) }
+
+	d := &Data{
+		Alert: AlertInfo{
+			ID:       get("id"),
+			Time:     get("timestamp"),
+			Location: get("location"),
+			Manager:  get("manager", "name"),
+		},
+		Rule: RuleInfo{
+			ID:          get("rule", "id"),
+			Level:       get("rule", "level"),
+			Description: get("rule", "description"),
+			Groups:      cleanAll(a.Rule.Groups),
+		},
+		Agent: Agent{ID: get("agent", "id"), Name: get("agent", "name"), IP: get("agent", "ip")},
+		MISP: MISP{
+			EventID:       misp("event_id"),
+			EventUUID:     misp("event_uuid"),
+			EventInfo:     misp("event_info"),
+			AttributeID:   misp("attribute_id"),
+			AttributeUUID: misp("attribute_uuid"),
+			Category:      misp("category"),
+			Type:          misp("type"),
+			Value:         misp("value"),
+			IoCKind:       misp("ioc_kind"),
+			ToIDS:         misp("to_ids"),
+			Comment:       misp("comment"),
+			Tags:          tags(a),
+			Delayed:       misp("delayed") == "true",
+		},
+		Source: Source{
+			AlertID:         misp("source", "alert_id"),
+			AlertTime:       misp("source", "alert_timestamp"),
+			RuleID:          misp("source", "rule_id"),
+			RuleLevel:       misp("source", "rule_level"),
+			RuleDescription: misp("source", "rule_description"),
+			Agent: Agent{
+				ID:   misp("source", "agent", "id"),
+				Name: misp("source", "agent", "name"),
+				IP:   misp("source", "agent", "ip"),
+			},
+			Field: misp("source", "field"),
+			Query: misp("source", "query"),
+		},
+	}
+	if d.MISP.Value == "" {
+		d.MISP.Value = misp("attribute_value")
+	}
+	d.MISP.EventLink = eventLink(misp("event_url"), eventBase, d.MISP.EventID)
+	return d
+}
+
+// maxLinkBytes bounds an event link. Links are never shortened, because a
+// cut URL points elsewhere, so a longer one is left out.
+const maxLinkBytes = 2048
+
+// eventLink returns the alert's own event URL when it is http(s), else
+// base + "/events/view/" + id, else "".
+func eventLink(fromAlert, base, id string) string {
+	if IsWebURL(fromAlert) && len(fromAlert) <= maxLinkBytes {
+		return fromAlert
+	}
+	if base == "" || id == "" || !IsWebURL(base) {
+		return ""
+	}
+	return strings.TrimRight(base, "/") + "/events/view/" + url.PathEscape(id)
+}
+
+// tags reads data.misp.tags: an array of strings, or of objects with a
+// "name" as MISP returns them.
+func tags(a *alert.Alert) []string {
+	v, ok := a.Value("data", "misp", "tags")
+	if !ok {
+		return nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, item := range list {
+		switch t := item.(type) {
+		case string:
+			out = append(out, clean(t))
+		case map[string]any:
+			if name, ok := t["name"].(string); ok {
+				out = append(out, clean(name))
+			}
+		}
+	}
+	return out
+}
+
+// clean repairs invalid UTF-8 and replaces control characters (line breaks
+// included) with spaces, so that a value stays on its template line.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func isControl(r rune) bool {
+	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+}
+
+func cleanAll(list []string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = clean(s)
+	}
+	return out
+}
+
+// fields returns a pointer to every string value in d, for shortening.
+func (d *Data) fields() []*string {
+	out := []*string{
+		&d.Alert.ID, &d.Alert.Time, &d.Alert.Location, &d.Alert.Manager,
+		&d.Rule.ID, &d.Rule.Level, &d.Rule.Description,
+		&d.Agent.ID, &d.Agent.Name, &d.Agent.IP,
+		&d.MISP.EventID, &d.MISP.EventUUID, &d.MISP.EventInfo, &d.MISP.AttributeID,
+		&d.MISP.AttributeUUID, &d.MISP.Category, &d.MISP.Type, &d.MISP.Value,
+		&d.MISP.IoCKind, &d.MISP.ToIDS, &d.MISP.Comment,
+		&d.Source.AlertID, &d.Source.AlertTime, &d.Source.RuleID, &d.Source.RuleLevel,
+		&d.Source.RuleDescription, &d.Source.Agent.ID, &d.Source.Agent.Name,
+		&d.Source.Agent.IP, &d.Source.Field, &d.Source.Query,
+	}
+	for i := range d.Rule.Groups {
+		out = append(out, &d.Rule.Groups[i])
+	}
+	for i := range d.MISP.Tags {
+		out = append(out, &d.MISP.Tags[i])
+	}
+	return out
+}
+
+// clone returns a deep copy of d.
+func (d *Data) clone() *Data {
+	c := *d
+	c.Rule.Groups = append([]string(nil), d.Rule.Groups...)
+	c.MISP.Tags = append([]string(nil), d.MISP.Tags...)
+	return &c
+}
+
+// Sanitize applies the cleaning NewData does to every value, for data that
+// did not come from NewData (decoded from a queued message, or built by a
+// test).
+func (d *Data) Sanitize() {
+	for _, p := range d.fields() {
+		*p = clean(*p)
+	}
+	if !IsWebURL(d.MISP.EventLink) || len(d.MISP.EventLink) > maxLinkBytes {
+		d.MISP.EventLink = ""
+	}
+}
