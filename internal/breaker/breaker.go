@@ -32,7 +32,7 @@ const (
 const maxCauseLen = 200
 
 // validName matches breaker names, which become part of a file name.
-var validName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+var validName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$`)
 
 // ErrOpen is returned, wrapped, when Execute did not run fn because the
 // breaker is open or half-open with all its probes used.
@@ -147,7 +147,7 @@ type transition struct {
 func Open(dir string, s Settings, log *slog.Logger) (*Breaker, error) {
 	s = s.withDefaults()
 	if !validName.MatchString(s.Name) {
-		return nil, fmt.Errorf("invalid breaker name %q: use 1 to 64 letters, digits, '-' or '_'", s.Name)
+		return nil, fmt.Errorf("invalid breaker name %q: use 1 to 64 letters, digits, '.', '-' or '_', not starting with '.'", s.Name)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

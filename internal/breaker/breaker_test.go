@@ -848,7 +848,7 @@ func BenchmarkOpenExecuteOpen(b *testing.B) {
 }
 
 func TestOpenInvalidName(t *testing.T) {
-	for _, name := range []string{"../misp", "a/b", "misp\x00", strings.Repeat("m", 65)} {
+	for _, name := range []string{"../misp", "..", ".hidden", "a/b", "misp\x00", strings.Repeat("m", 65)} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Open(t.TempDir(), Settings{Name: name}, nil)
 
