@@ -78,6 +78,18 @@ func TestGoldenEvents(t *testing.T) {
 				Delayed: true,
 			}, queueLimit)
 		}},
+		// A DNS query name looked up late: the delayed rule must win over
+		// the DNS-query rule.
+		{"match_domain_dns_delayed", func(t *testing.T) ([]byte, error) {
+			ind := indicator.Indicator{Kind: indicator.Domain, Value: "c2.evil.example",
+				Field: "data.win.eventdata.queryName", Query: "c2.evil.example"}
+			return EncodeMatch(Match{
+				Hit:      misp.Hit{Indicator: ind, Attribute: fixtureAttribute(t, compositesFixture, "884202")},
+				Source:   dnsSource(t).For(ind),
+				Delayed:  true,
+				EventURL: EventURL("https://misp.example", "1203"),
+			}, queueLimit)
+		}},
 		// The process alert's own SHA256 is not in any MISP fixture, so this
 		// pairs it with the filename|sha256 attribute of the multi-hit
 		// fixture. Field and Query come from the indicator, as Source has none.
