@@ -31,7 +31,8 @@ type Queue struct {
 	// Timeout bounds one Send: dialling and every write. The kernel holds
 	// only about 10 datagrams per unix socket (net.unix.max_dgram_qlen), so
 	// a busy analysisd blocks senders, and the timeout turns that into an
-	// error. Zero means DefaultSendTimeout.
+	// error. Zero means DefaultSendTimeout, and a negative timeout fails
+	// at once, as a budget that is already spent.
 	Timeout time.Duration
 }
 
@@ -80,7 +81,7 @@ func (q Queue) Send(ctx context.Context, msgs ...[]byte) error {
 	}
 
 	timeout := q.Timeout
-	if timeout <= 0 {
+	if timeout == 0 {
 		timeout = DefaultSendTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)

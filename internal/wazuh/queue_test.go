@@ -297,3 +297,17 @@ func TestSendHint(t *testing.T) {
 		})
 	}
 }
+
+func TestSendNegativeTimeoutFails(t *testing.T) {
+	path, conn := listenQueue(t)
+
+	err := Queue{Path: path, Timeout: -time.Second}.Send(context.Background(), []byte("1:misp:{}"))
+
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want a deadline error for a spent budget", err)
+	}
+	if want := "timed out"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not contain %q", err, want)
+	}
+	assertNothingQueued(t, conn)
+}
