@@ -92,7 +92,9 @@ func TestBotAPIScript(t *testing.T) {
 		check  func(map[string]any) bool
 	}{
 		{429, func(a map[string]any) bool { return a["parameters"].(map[string]any)["retry_after"] == 7.0 }},
-		{400, func(a map[string]any) bool { return a["parameters"].(map[string]any)["migrate_to_chat_id"] == -1001234.0 }},
+		{400, func(a map[string]any) bool {
+			return a["parameters"].(map[string]any)["migrate_to_chat_id"] == -1001234.0
+		}},
 		{403, func(a map[string]any) bool { return strings.HasPrefix(a["description"].(string), "Forbidden:") }},
 		{502, func(a map[string]any) bool { return strings.Contains(a["raw"].(string), "<html>") }},
 		{500, func(a map[string]any) bool { return a["error_code"] == 500.0 }},
