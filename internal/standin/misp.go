@@ -26,7 +26,14 @@ const (
 	MISPAuth403                  // 403 authentication failure
 	MISPHTMLPage                 // 200 with an HTML login page
 	MISPRedirect                 // 302 to /users/login, as in maintenance mode
+	mispFixed                    // the response given to SetResponse
 )
+
+type fixedResponse struct {
+	status      int
+	contentType string
+	body        []byte
+}
 
 // MISP is a restSearch server on 127.0.0.1. It matches each requested value
 // against either half of the seeded attributes' values, limited to the
@@ -39,6 +46,7 @@ type MISP struct {
 
 	mu       sync.Mutex
 	mode     MISPMode
+	fixed    fixedResponse
 	requests []MISPRequest
 	stall    chan struct{}
 }
@@ -53,17 +61,35 @@ type MISPRequest struct {
 // NewMISP starts a stand-in seeded with the bundled demo attributes, which
 // match some of the bundled sample alerts. Requests must send key.
 func NewMISP(key string) (*MISP, error) {
-	var seed struct {
-		Response struct {
-			Attribute []map[string]any `json:"Attribute"`
-		} `json:"response"`
+	return NewMISPFrom(key, mispSeed)
+}
+
+// NewMISPFrom starts a stand-in seeded with the attributes of restSearch
+// response bodies, such as MISP's own sample answers.
+func NewMISPFrom(key string, responses ...[]byte) (*MISP, error) {
+	m := &MISP{Key: key, stall: make(chan struct{})}
+	for i, body := range responses {
+		var response struct {
+			Response struct {
+				Attribute []map[string]any `json:"Attribute"`
+			} `json:"response"`
+		}
+		if err := json.Unmarshal(body, &response); err != nil {
+			return nil, fmt.Errorf("decode MISP seed %d: %w", i, err)
+		}
+		m.attributes = append(m.attributes, response.Response.Attribute...)
 	}
-	if err := json.Unmarshal(mispSeed, &seed); err != nil {
-		return nil, fmt.Errorf("decode MISP seed: %w", err)
-	}
-	m := &MISP{Key: key, attributes: seed.Response.Attribute, stall: make(chan struct{})}
 	m.server = httptest.NewServer(http.HandlerFunc(m.serve))
 	return m, nil
+}
+
+// SetResponse makes every later restSearch return exactly this status,
+// content type and body, whatever was asked. SetMode(MISPNormal) undoes it.
+func (m *MISP) SetResponse(status int, contentType string, body []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.mode = mispFixed
+	m.fixed = fixedResponse{status: status, contentType: contentType, body: body}
 }
 
 // URL returns the base URL to put in misp.url.
@@ -74,6 +100,7 @@ func (m *MISP) SetMode(mode MISPMode) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.mode = mode
+	m.fixed = fixedResponse{}
 }
 
 // Requests returns a copy of the restSearch requests received so far.
@@ -94,6 +121,7 @@ func (m *MISP) serve(w http.ResponseWriter, r *http.Request) {
 
 	m.mu.Lock()
 	mode := m.mode
+	fixed := m.fixed
 	if r.URL.Path == "/attributes/restSearch" {
 		m.requests = append(m.requests, MISPRequest{Header: r.Header.Clone(), Body: body, Time: time.Now()})
 	}
@@ -114,6 +142,11 @@ func (m *MISP) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	switch mode {
+	case mispFixed:
+		w.Header().Set("Content-Type", fixed.contentType)
+		w.WriteHeader(fixed.status)
+		w.Write(fixed.body)
+		return
 	case MISPError500:
 		writeMISPError(w, http.StatusInternalServerError, "An Internal Error Has Occurred.")
 		return
