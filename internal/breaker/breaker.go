@@ -14,8 +14,9 @@ import (
 )
 
 // FileName is the state file that Open keeps in its directory, beside the
-// lock file FileName+".lock" and, while a breaker is open, the file
-// "breaker-<name>.skipped" whose size counts the calls it skipped.
+// lock file FileName+".lock". A breaker that skipped calls in its current
+// open period also has a file "breaker-<name>.skipped", whose size in bytes
+// is the number of calls skipped.
 const FileName = "breaker.json"
 
 // Defaults for zero Settings fields.
@@ -79,12 +80,12 @@ func (s Settings) withDefaults() Settings {
 
 // Report describes the breaker after one Execute call.
 //
-// Notify tells the caller to send one breaker_open event. It is true on the
-// call that opened the breaker (from closed, or again from half-open after
-// a failed probe), and otherwise on the first call that finds an open
-// period with no notification recorded, for example after the process that
-// opened it was killed before writing its event. Each opening starts a new
-// period, so a breaker that re-opens notifies again.
+// Notify means that the caller should send one breaker_open event. It is
+// true on the call that opened the breaker (from closed, or again from
+// half-open after a failed probe), and otherwise on the first call that
+// finds an open period with no notification recorded, for example after
+// the process that opened it was killed before writing its state. Each
+// opening starts a new period, so a breaker that re-opens notifies again.
 //
 // SkippedCount counts the calls skipped since the breaker last opened. On a
 // call that re-opens the breaker or closes it again, it is the count of the
@@ -205,7 +206,7 @@ func (b *Breaker) Execute(fn func() error, isFailure func(error) bool) (Report, 
 	}
 	locked := true
 	defer func() {
-		// Reached only when fn panics.
+		// Releases the lock on an early return and when fn panics.
 		if locked {
 			b.unlock()
 		}

@@ -77,8 +77,8 @@ func newFileStore(path string, lockTimeout time.Duration, log *slog.Logger) *fil
 }
 
 // Lock takes the file lock, waiting up to the lock timeout, and reads the
-// file. gobreaker retries a failed Lock only every 500 ms, so waiting here
-// in 2 ms steps keeps a contended call fast.
+// file. gobreaker v2.4.0 retries a failed Lock only every 500 ms, so
+// waiting here in 2 ms steps keeps a contended call fast.
 func (s *fileStore) Lock(string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
