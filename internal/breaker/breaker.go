@@ -83,9 +83,11 @@ func (s Settings) withDefaults() Settings {
 // Notify means that the caller should send one breaker_open event. It is
 // true on the call that opened the breaker (from closed, or again from
 // half-open after a failed probe), and otherwise on the first call that
-// finds an open period with no notification recorded, for example after
-// the process that opened it was killed before writing its state. Each
-// opening starts a new period, so a breaker that re-opens notifies again.
+// finds an open period with no notification recorded, for example when the
+// file's metadata was lost but its gobreaker state survived. Each opening
+// starts a new period, so a breaker that re-opens notifies again.
+// NOTE: the notification is recorded when the Report is built, so an event
+// that the caller then fails to send is not asked for again.
 //
 // SkippedCount counts the calls skipped since the breaker last opened. On a
 // call that re-opens the breaker or closes it again, it is the count of the
