@@ -403,8 +403,12 @@ func TestMISPFailuresBecomeErrorEvents(t *testing.T) {
 		wantKind   string
 		wantStatus float64
 	}{
-		{"403 authentication", func(m *standin.MISP) { m.SetResponse(http.StatusForbidden, "application/json", read("error_403_auth_failed.json")) }, nil, "auth", 403},
-		{"429 rate limited", func(m *standin.MISP) { m.SetResponse(http.StatusTooManyRequests, "application/json", read("derived_error_429_rate_limited.json")) }, nil, "rate_limited", 429},
+		{"403 authentication", func(m *standin.MISP) {
+			m.SetResponse(http.StatusForbidden, "application/json", read("error_403_auth_failed.json"))
+		}, nil, "auth", 403},
+		{"429 rate limited", func(m *standin.MISP) {
+			m.SetResponse(http.StatusTooManyRequests, "application/json", read("derived_error_429_rate_limited.json"))
+		}, nil, "rate_limited", 429},
 		{"500 server", func(m *standin.MISP) { m.SetMode(standin.MISPError500) }, nil, "server", 500},
 		{"html login page", func(m *standin.MISP) { m.SetMode(standin.MISPHTMLPage) }, nil, "bad_response", 200},
 		{"maintenance redirect", func(m *standin.MISP) { m.SetMode(standin.MISPRedirect) }, nil, "redirect", 302},

@@ -167,7 +167,7 @@ func TestBreakerAcrossProcesses(t *testing.T) {
 		"1.1.123.23":    sampleID(t, "win_sysmon3_public_ip"),
 		"91.189.91.157": sampleID(t, "linux_sysmon3_network"),
 		"0479327e7136fa14f69d231d1b38cf654421073c8a0166bf6690a3d2c0b14ffa": sampleID(t, "win_sysmon1_process_create"),
-		"img-s-msn-com.akamaized.net": sampleID(t, "win_sysmon22_dns_query"),
+		"img-s-msn-com.akamaized.net":                                      sampleID(t, "win_sysmon22_dns_query"),
 	} {
 		got, ok := delayed[value]
 		if !ok {
