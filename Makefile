@@ -42,3 +42,7 @@ bench:
 
 clean:
 	rm -rf bin
+
+# Whole-process timings with hyperfine and GNU time (apt-get install hyperfine time).
+bench-process: build
+	$(GO) run ./cmd/demo -bin bin -bench
