@@ -239,7 +239,7 @@ func TestAPIKeyFallbackFromArgv(t *testing.T) {
 	}
 	log := h.log()
 	assertNoSecret(t, log, r.stderr, r.stdout)
-	for _, want := range []string{"level=DEBUG", "indicator extracted", "MISP request", `\"value\":[\"1.1.123.23\"]`} {
+	for _, want := range []string{"level=DEBUG", "indicator extracted", "MISP request", "MISP response", "http_status=200", `\"value\":[\"1.1.123.23\"]`} {
 		if !strings.Contains(log, want) {
 			t.Errorf("debug log lacks %q:\n%s", want, log)
 		}

@@ -149,6 +149,7 @@ func newEngine(cfg *config.Config, log *slog.Logger, retries int, budget time.Du
 		InsecureSkipVerify: cfg.MISP.InsecureSkipVerify,
 		UserAgent:          program + "/" + version,
 		Filters:            filters,
+		Log:                log,
 	})
 	if err != nil {
 		return nil, err

@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/indicator"
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/secret"
@@ -60,6 +62,9 @@ type Options struct {
 	UserAgent string
 	// Filters apply to every Search.
 	Filters Filters
+	// Log, when set, gets one Debug line per response with its status,
+	// size and duration. Neither the key nor the body is logged.
+	Log *slog.Logger
 }
 
 // Client sends searches to one MISP instance. It holds no per-request state
@@ -71,6 +76,7 @@ type Client struct {
 	userAgent  string
 	filters    Filters
 	http       *http.Client
+	log        *slog.Logger
 }
 
 // New checks opts and returns a Client. The HTTP client never follows
@@ -116,6 +122,7 @@ func New(opts Options) (*Client, error) {
 		authHeader: authHeader,
 		userAgent:  userAgent,
 		filters:    opts.Filters,
+		log:        opts.Log,
 		http: &http.Client{
 			Transport: transport,
 			CheckRedirect: func(*http.Request, []*http.Request) error {
@@ -205,6 +212,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 
+	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, 0, classify(ctx, op, nil, nil, err)
@@ -212,6 +220,10 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 	defer resp.Body.Close()
 
 	data, err := readBody(resp.Body)
+	if c.log != nil {
+		c.log.Debug("MISP response", "method", method, "path", path, "http_status", resp.StatusCode,
+			"bytes", len(data), "content_type", resp.Header.Get("Content-Type"), "duration_ms", time.Since(start).Milliseconds())
+	}
 	if e := classify(ctx, op, resp, data, err); e != nil {
 		return nil, resp.StatusCode, e
 	}
