@@ -102,15 +102,24 @@ func chooseRule(data map[string]any) (id string, level int, description string, 
 		return text
 	}
 
+	errorGroups := []string{"misp", "misp_error"}
+	matchGroups := []string{"misp", "misp_alert"}
+	match := fmt.Sprintf("%s [Category: %s]", field("value"), field("category"))
 	switch {
 	case field("error", "kind") == "breaker_open":
-		return "920002", 5, fmt.Sprintf("MISP circuit breaker open: lookups paused (cause: %s, skipped: %s)", field("error", "cause"), field("error", "skipped")), []string{"misp", "misp_error"}
+		return "920002", 5, fmt.Sprintf("MISP lookups paused after repeated %s failures: %s alerts skipped", field("error", "cause"), field("error", "skipped")), errorGroups
 	case field("error", "kind") != "":
-		return "920001", 5, fmt.Sprintf("MISP lookup failed: %s: %s", field("error", "kind"), field("error", "message")), []string{"misp", "misp_error"}
-	case field("event_id") != "" && field("source", "query") != "":
-		return "920101", 12, fmt.Sprintf("MISP IoC match in DNS query %s: %s [Category: %s]", field("source", "query"), field("value"), field("category")), []string{"misp", "misp_alert"}
-	case field("event_id") != "":
-		return "920100", 12, fmt.Sprintf("MISP IoC match detected: %s [Category: %s]", field("value"), field("category")), []string{"misp", "misp_alert"}
+		return "920001", 5, fmt.Sprintf("MISP lookup failed (%s): %s", field("error", "kind"), field("error", "message")), errorGroups
+	case field("event_id") == "" || field("category") == "" || field("value") == "":
+		return "920000", 3, "MISP integration event", []string{"misp"}
+	case field("delayed") == "true":
+		return "920102", 12, "MISP IoC match detected late, after MISP was unreachable at alert time: " + match, matchGroups
+	case field("source", "query") != "":
+		return "920101", 12, fmt.Sprintf("MISP IoC match detected in the DNS query for %s: %s", field("source", "query"), match), matchGroups
+	case field("ioc_kind") == "md5" || field("ioc_kind") == "sha1" || field("ioc_kind") == "sha256":
+		return "920103", 12, "MISP IoC match detected: file hash " + match, matchGroups
+	case true:
+		return "920100", 12, "MISP IoC match detected: " + match, matchGroups
 	default:
 		return "920000", 3, "MISP integration event", []string{"misp"}
 	}
