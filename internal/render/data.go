@@ -9,9 +9,9 @@ import (
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/alert"
 )
 
-// Data is what a template sees. Every field is a string taken from the
+// Data is the input of a template. Every field is a string taken from the
 // alert as written (numbers keep their JSON form), with invalid UTF-8
-// repaired and control characters turned into spaces; a missing field is "".
+// repaired and control characters turned into spaces. A missing field is "".
 // It is stored as JSON with messages waiting to be sent, so templates are
 // rendered when the message goes out.
 type Data struct {

@@ -1,7 +1,7 @@
-// Package render turns a MISP match alert into a Telegram message: it builds
-// the template data from the alert, executes a text/template with escaping
-// functions for each MarkdownV2 context, keeps the result within the Bot API
-// limits by shortening values before they are escaped, and derives a plain
-// text version for the fallback. It also parses MarkdownV2 the way Telegram
-// does, so tests and the Bot API stand-in can check what the templates emit.
+// Package render turns a MISP match alert into a Telegram message. It builds
+// the template data from the alert and executes a text/template with
+// escaping functions for each MarkdownV2 context. Values are shortened before
+// escaping to keep within the Bot API limits, and a plain text version is
+// derived for the fallback. A MarkdownV2 parser modelled on Telegram's lets
+// tests and the Bot API stand-in check what the templates emit.
 package render

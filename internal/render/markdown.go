@@ -48,15 +48,15 @@ type SyntaxError struct {
 
 func (e *SyntaxError) Error() string { return e.Message }
 
-// ParseMarkdownV2 parses s with the rules of TDLib's MarkdownV2 parser (the
-// one behind the Bot API's parse_mode "MarkdownV2"): a backslash escapes any
-// ASCII character 1-126; outside code and pre every character of
-// _*[]()~`>#+-=|{}.! either opens or closes an entity or is an error; inside
-// code and pre only ` is special; inside a link's (...) part only ) and \.
-// A ">" at the start of a line opens a one-line block quote.
+// ParseMarkdownV2 parses s with the rules of TDLib's MarkdownV2 parser, the
+// one behind the Bot API's parse_mode "MarkdownV2". A backslash escapes any
+// ASCII character 1-126. Outside code and pre, every character of
+// _*[]()~`>#+-=|{}.! either opens or closes an entity or is an error. Inside
+// code and pre only ` is special, and inside a link's (...) part only ) and
+// \ are. A ">" at the start of a line opens a one-line block quote.
 //
 // NOTE: TDLib also post-processes entities (merging, dropping overlaps,
-// resolving text_link URLs without a scheme); this parser does not, so it
+// resolving text_link URLs without a scheme). This parser does not, so it
 // validates syntax and visible length, not the final entity list.
 func ParseMarkdownV2(s string) (Parsed, error) {
 	p := parser{src: s}
@@ -64,12 +64,12 @@ func ParseMarkdownV2(s string) (Parsed, error) {
 }
 
 // CheckMarkdownV2 is ParseMarkdownV2 plus checks that catch escaping
-// mistakes Telegram silently accepts: s must be valid UTF-8, a backslash
-// must always start an escape (a lone one is shown as is by Telegram but is
-// reserved by the Bot API documentation), and only ASCII punctuation may be
-// escaped, because a backslash before a letter, digit or space means a value
-// was inserted without escaping its backslashes ("C:\Windows" shown as
-// "C:Windows").
+// mistakes Telegram silently accepts. s must be valid UTF-8. A backslash
+// must always start an escape, because the Bot API documentation reserves
+// it even though Telegram shows a lone one as is. Only ASCII punctuation may
+// be escaped, because a backslash before a letter, digit or space means a
+// value was inserted without escaping its backslashes ("C:\Windows" shown
+// as "C:Windows").
 func CheckMarkdownV2(s string) error {
 	if !utf8.ValidString(s) {
 		return &SyntaxError{Message: "text is not valid UTF-8"}
@@ -82,7 +82,7 @@ func CheckMarkdownV2(s string) error {
 type openEntity struct {
 	typ        string
 	language   string
-	byteOffset int // where the markup starts in the input
+	byteOffset int // the markup's offset in the input
 	textOffset int // in runes of the output
 	textStart  int // in bytes of the output
 }

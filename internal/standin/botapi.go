@@ -23,7 +23,7 @@ type BotRequest struct {
 	Time   time.Time
 }
 
-// BotResponse is a scripted answer to one request.
+// BotResponse is a scripted response to one request.
 type BotResponse struct {
 	status      int
 	contentType string
@@ -33,37 +33,37 @@ type BotResponse struct {
 	validate    bool
 }
 
-// BotOK checks the request as Telegram would and answers success, or the
-// 400 Telegram gives for what it rejects. It is the answer when nothing is
-// scripted.
+// BotOK checks the request as Telegram would and returns success, or the
+// 400 that Telegram returns for what it rejects. It is the response when
+// nothing is scripted.
 func BotOK() BotResponse { return BotResponse{validate: true} }
 
-// BotRetryAfter answers 429 "Too Many Requests" with retry_after seconds.
+// BotRetryAfter returns 429 "Too Many Requests" with retry_after seconds.
 func BotRetryAfter(seconds int) BotResponse {
 	r := botError(429, fmt.Sprintf("Too Many Requests: retry after %d", seconds), map[string]any{"retry_after": seconds})
 	r.header = http.Header{"Retry-After": {strconv.Itoa(seconds)}}
 	return r
 }
 
-// BotMigrate answers 400 "group chat was upgraded to a supergroup chat"
+// BotMigrate returns 400 "group chat was upgraded to a supergroup chat"
 // with migrate_to_chat_id.
 func BotMigrate(newChatID int64) BotResponse {
 	return botError(400, "Bad Request: group chat was upgraded to a supergroup chat", map[string]any{"migrate_to_chat_id": newChatID})
 }
 
-// BotForbidden answers 403 "bot was kicked from the supergroup chat".
+// BotForbidden returns 403 "bot was kicked from the supergroup chat".
 func BotForbidden() BotResponse {
 	return botError(403, "Forbidden: bot was kicked from the supergroup chat", nil)
 }
 
-// BotError answers with a Bot API error of any code and description.
+// BotError returns a Bot API error of any code and description.
 func BotError(code int, description string) BotResponse { return botError(code, description, nil) }
 
 // BotHang holds the request open until the client gives up or the stand-in
 // is closed.
 func BotHang() BotResponse { return BotResponse{hang: true} }
 
-// BotHTML502 answers 502 with an HTML page, as a reverse proxy does when
+// BotHTML502 returns 502 with an HTML page, as a reverse proxy does when
 // the Bot API is down.
 func BotHTML502() BotResponse {
 	return BotResponse{
@@ -83,7 +83,7 @@ func botError(code int, description string, parameters map[string]any) BotRespon
 }
 
 // BotAPI is a Telegram Bot API server on 127.0.0.1. It records every
-// request and answers each with the next scripted BotResponse, or BotOK
+// request and responds to each with the next scripted BotResponse, or BotOK
 // when none is left. BotOK validates sendMessage like Telegram: MarkdownV2
 // texts go through render.CheckMarkdownV2, which is stricter than Telegram
 // about lone backslashes and needless escapes, so that escaping mistakes
@@ -181,7 +181,7 @@ func splitPath(path string) (token, method string, ok bool) {
 	return token, method, found && token != "" && method != "" && !strings.Contains(method, "/")
 }
 
-// answer is what Telegram returns for a valid-looking request.
+// answer returns Telegram's response to a valid-looking request.
 func (b *BotAPI) answer(method string, params map[string]string) BotResponse {
 	switch method {
 	case "getMe":

@@ -17,7 +17,7 @@ type Chat struct {
 	// is made before then.
 	BlockedUntil time.Time `json:"blocked_until,omitzero"`
 	// MigratedTo is the supergroup id Telegram named in a
-	// migrate_to_chat_id answer, used until the config is changed.
+	// migrate_to_chat_id response, used until the config is changed.
 	MigratedTo string `json:"migrated_to,omitempty"`
 	// Recent maps dedupe keys to when an alert with that key was accepted.
 	Recent map[string]time.Time `json:"recent,omitempty"`
@@ -84,10 +84,10 @@ func (c *Chat) refill(now time.Time, l Limits) {
 	c.RefilledAt = now
 }
 
-// Blocked reports whether a 429 answer forbids requests at now.
+// Blocked reports whether a 429 response forbids requests at now.
 func (c *Chat) Blocked(now time.Time) bool { return now.Before(c.BlockedUntil) }
 
-// BlockUntil records a 429 answer's end, keeping the later of two.
+// BlockUntil records a 429 block's end, keeping the later of two.
 func (c *Chat) BlockUntil(until time.Time) {
 	if until.After(c.BlockedUntil) {
 		c.BlockedUntil = until
@@ -115,7 +115,7 @@ func (c *Chat) Remember(key string, now time.Time) {
 	c.Recent[key] = now
 }
 
-// Prune forgets dedupe keys older than window, and the oldest keys beyond
+// Prune deletes dedupe keys older than window, and the oldest keys beyond
 // maxRecent.
 func (c *Chat) Prune(now time.Time, window time.Duration) {
 	for key, seen := range c.Recent {
