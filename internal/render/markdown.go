@@ -18,6 +18,8 @@ const (
 	EntityTextLink      = "text_link"
 	EntityCustomEmoji   = "custom_emoji"
 	EntityBlockquote    = "blockquote"
+	// EntityExpandableBlockquote is a quote ending in "||" at its last line.
+	EntityExpandableBlockquote = "expandable_blockquote"
 )
 
 // Entity is one formatting entity of a parsed MarkdownV2 text. Offset and
@@ -53,13 +55,14 @@ func (e *SyntaxError) Error() string { return e.Message }
 // ASCII character 1-126. Outside code and pre, every character of
 // _*[]()~`>#+-=|{}.! either opens or closes an entity or is an error. Inside
 // code and pre only ` is special, and inside a link's (...) part only ) and
-// \ are. A ">" at the start of a line opens a one-line block quote.
+// \ are. A ">" at the start of a line quotes that line, and consecutive
+// quoted lines form one block quote, which no other entity may cross.
 //
 // NOTE: TDLib also post-processes entities (merging, dropping overlaps,
 // resolving text_link URLs without a scheme). This parser does not, so it
 // validates syntax and visible length, not the final entity list.
 func ParseMarkdownV2(s string) (Parsed, error) {
-	p := parser{src: s}
+	p := parser{src: s, canQuote: true}
 	return p.run()
 }
 
@@ -74,7 +77,7 @@ func CheckMarkdownV2(s string) error {
 	if !utf8.ValidString(s) {
 		return &SyntaxError{Message: "text is not valid UTF-8"}
 	}
-	p := parser{src: s, strict: true}
+	p := parser{src: s, strict: true, canQuote: true}
 	_, err := p.run()
 	return err
 }
@@ -95,7 +98,13 @@ type parser struct {
 	runes    int
 	stack    []openEntity
 	entities []Entity
-	quote    *openEntity // the open block quote, if any
+	// quote is the open block quote, if any, and quoteDepth the length of
+	// stack when it opened.
+	quote      *openEntity
+	quoteDepth int
+	// canQuote is set at the start of a line, before any visible
+	// character. Entity markers leave it unchanged.
+	canQuote bool
 }
 
 // at returns the byte at i, or 0 past the end, as TDLib's zero-terminated
@@ -111,6 +120,11 @@ func (p *parser) emit(c byte) {
 	p.out.WriteByte(c)
 	if c&0xC0 != 0x80 {
 		p.runes++
+	}
+	if c != '\r' {
+		// As in TDLib, a line break inside code does not start a line
+		// that may be quoted.
+		p.canQuote = c == '\n' && !p.inCode()
 	}
 }
 
@@ -145,12 +159,16 @@ func (p *parser) run() (Parsed, error) {
 			}
 		}
 
-		if c == '\n' && p.quote != nil && p.at(i+1) != '>' {
-			p.closeQuote()
+		if c == '\n' && p.quote != nil && !p.inCode() && p.at(i+1) != '>' {
+			if err := p.closeQuote(i); err != nil {
+				return Parsed{}, err
+			}
+			continue
 		}
-		if c == '>' && !p.inCode() && (i == 0 || p.src[i-1] == '\n') {
+		if c == '>' && !p.inCode() && p.canQuote {
 			if p.quote == nil {
 				p.quote = &openEntity{typ: EntityBlockquote, byteOffset: i, textOffset: p.runes}
+				p.quoteDepth = len(p.stack)
 			}
 			continue
 		}
@@ -175,21 +193,42 @@ func (p *parser) run() (Parsed, error) {
 		}
 	}
 
-	if top := p.top(); top != nil {
-		return Parsed{}, &SyntaxError{Offset: top.byteOffset, Message: fmt.Sprintf("Can't find end of %s entity at byte offset %d", tdlibName(top.typ), top.byteOffset)}
+	if p.quote != nil {
+		if err := p.closeQuote(len(p.src)); err != nil {
+			return Parsed{}, err
+		}
 	}
-	p.closeQuote()
+	if top := p.top(); top != nil {
+		return Parsed{}, unclosedError(top)
+	}
 	return Parsed{Text: p.out.String(), Entities: p.entities}, nil
 }
 
-func (p *parser) closeQuote() {
-	if p.quote == nil {
-		return
+// closeQuote ends the block quote at the line break at i, or at the end of
+// the text when i is len(src). An entity opened inside the quote must be
+// closed by then, except a "||" just before the end, which makes the quote
+// expandable. The line break belongs to the quote, as in TDLib.
+func (p *parser) closeQuote(i int) error {
+	typ := EntityBlockquote
+	if top := p.top(); len(p.stack) == p.quoteDepth+1 && top.typ == EntitySpoiler && top.byteOffset == i-2 {
+		p.stack = p.stack[:len(p.stack)-1]
+		typ = EntityExpandableBlockquote
+	}
+	if len(p.stack) > p.quoteDepth {
+		return unclosedError(p.top())
+	}
+	if i < len(p.src) {
+		p.emit(p.src[i])
 	}
 	if p.runes > p.quote.textOffset {
-		p.entities = append(p.entities, Entity{Type: EntityBlockquote, Offset: p.quote.textOffset, Length: p.runes - p.quote.textOffset})
+		p.entities = append(p.entities, Entity{Type: typ, Offset: p.quote.textOffset, Length: p.runes - p.quote.textOffset})
 	}
 	p.quote = nil
+	return nil
+}
+
+func unclosedError(e *openEntity) error {
+	return &SyntaxError{Offset: e.byteOffset, Message: fmt.Sprintf("Can't find end of %s entity at byte offset %d", tdlibName(e.typ), e.byteOffset)}
 }
 
 // isEnd reports whether the reserved character at i closes the innermost

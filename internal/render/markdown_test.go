@@ -26,7 +26,10 @@ func TestParseMarkdownV2(t *testing.T) {
 		{"link without url part", `[https://x\.example]`, "https://x.example", []Entity{{Type: EntityTextLink, Offset: 0, Length: 17, URL: "https://x.example"}}},
 		{"offsets count runes", "ไทย *b*", "ไทย b", []Entity{{Type: EntityBold, Offset: 4, Length: 1}}},
 		{"empty entity skipped", "a**b", "ab", nil},
-		{"quote", ">quoted\nnext", "quoted\nnext", []Entity{{Type: EntityBlockquote, Offset: 0, Length: 6}}},
+		{"quote", ">quoted\nnext", "quoted\nnext", []Entity{{Type: EntityBlockquote, Offset: 0, Length: 7}}},
+		{"quote of two lines", ">a\n>b", "a\nb", []Entity{{Type: EntityBlockquote, Offset: 0, Length: 3}}},
+		{"expandable quote", "**>a\n>b||", "a\nb", []Entity{{Type: EntityExpandableBlockquote, Offset: 0, Length: 3}}},
+		{"bold around quote", "*x\n>q\ny*", "x\nq\ny", []Entity{{Type: EntityBlockquote, Offset: 2, Length: 2}, {Type: EntityBold, Offset: 0, Length: 5}}},
 		{"backslash before non-ASCII", "\\ไ", "\\ไ", nil},
 	}
 	for _, tc := range tests {
@@ -70,6 +73,7 @@ func TestParseMarkdownV2Errors(t *testing.T) {
 		{"open pre", "```\ncode", "Can't find end of Pre entity at byte offset 0"},
 		{"open url", "[a](https://x", "Can't find end of a URL at byte offset 4"},
 		{"custom emoji without url", "![a]", "tg://emoji"},
+		{"bold across quote end", ">*a\nb*", "Can't find end of Bold entity at byte offset 1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -184,6 +188,32 @@ func FuzzEscape(f *testing.F) {
 			}
 			if len(parsed.Entities) != 1 || parsed.Entities[0].URL != u {
 				t.Fatalf("EscapeURL(%q) parses to %+v", u, parsed.Entities)
+			}
+		}
+	})
+}
+
+// FuzzParseMarkdownV2 feeds arbitrary text to the parser: it must not panic,
+// entities must lie inside the visible text, and whatever the strict check
+// accepts the parser accepts too.
+func FuzzParseMarkdownV2(f *testing.F) {
+	f.Add("*b* _i_ __u__ ~s~ ||sp|| `c` ```go\np```")         // every entity
+	f.Add("[l](https://x.example/\\)) ![e](tg://emoji?id=1)") // links
+	f.Add(">q\n>r||\nafter")                                  // expandable quote
+	f.Add("a\\")                                              // backslash at the end
+	f.Add("```")                                              // unclosed pre at the end
+	f.Fuzz(func(t *testing.T, s string) {
+		parsed, err := ParseMarkdownV2(s)
+		if CheckMarkdownV2(s) == nil && err != nil {
+			t.Fatalf("strict check accepts %q but the parser rejects it: %v", s, err)
+		}
+		if err != nil {
+			return
+		}
+		n := len([]rune(parsed.Text))
+		for _, e := range parsed.Entities {
+			if e.Offset < 0 || e.Length <= 0 || e.Offset+e.Length > n {
+				t.Fatalf("entity %+v outside the %d runes of %q", e, n, parsed.Text)
 			}
 		}
 	})
