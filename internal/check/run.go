@@ -1,0 +1,143 @@
+package check
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/config"
+)
+
+// The programs the self-check supports.
+const (
+	ProgramMISP     = "custom-misp"
+	ProgramTelegram = "custom-telegram"
+)
+
+// Options select what Run checks.
+type Options struct {
+	// Program is ProgramMISP or ProgramTelegram.
+	Program string
+	// Home is the Wazuh installation directory, holding integrations/,
+	// etc/ossec.conf, etc/rules/ and ruleset/rules/.
+	Home string
+	// ConfigPath is the config file to check.
+	ConfigPath string
+	// Executable is the path of the running binary (os.Executable).
+	Executable string
+	// Wazuh is the user and group integratord runs the programs as, from
+	// LookupWazuh. Tests set their own.
+	Wazuh Identity
+	// Root is set when check runs as root. Files are then judged for the
+	// wazuh user by their mode bits, because root may access anything.
+	Root bool
+	// NewTelegramProbe builds the Bot API probe from the loaded config.
+	// custom-telegram sets it; nil skips the Telegram checks.
+	NewTelegramProbe func(*config.Config) (TelegramProbe, error)
+	// SendTest also posts a test message to telegram.chat_id.
+	SendTest bool
+}
+
+// NewOptions returns the options for checking the running program: home
+// defaults to config.Home and configPath to config.DefaultPath(home).
+func NewOptions(program, home, configPath string) Options {
+	if home == "" {
+		home = config.Home()
+	}
+	if configPath == "" {
+		configPath = config.DefaultPath(home)
+	}
+	executable, err := os.Executable()
+	if err != nil {
+		executable = os.Args[0]
+	}
+	return Options{
+		Program:    program,
+		Home:       home,
+		ConfigPath: configPath,
+		Executable: executable,
+		Wazuh:      LookupWazuh(),
+		Root:       os.Geteuid() == 0,
+	}
+}
+
+// env contains the options and the findings of earlier checks, which later
+// checks read.
+type env struct {
+	Options
+	cfg       *config.Config // nil when the config did not load
+	blocks    []Integration  // <integration> blocks for this program
+	conf      *OssecConf     // nil when ossec.conf did not parse
+	alertGate int            // log_alert_level in effect
+}
+
+// Run runs every check for opts.Program in order and returns the results.
+// Network checks take their deadlines from the config's timeouts and ctx.
+func Run(ctx context.Context, opts Options) []Result {
+	e := &env{Options: opts, alertGate: defaultLogAlertLevel}
+	var results []Result
+
+	if !e.Wazuh.Known() {
+		results = append(results, warn("wazuh user",
+			"no wazuh user or group on this host, so what that user may read, write and run was not checked",
+			"run check on the Wazuh manager, where integratord runs the programs as wazuh:wazuh"))
+	}
+
+	cfg, configResults := checkConfig(e)
+	results = append(results, configResults...)
+	e.cfg = cfg
+
+	name, binaryResults := checkBinary(e)
+	results = append(results, binaryResults...)
+
+	results = append(results, checkOssecConf(e, name)...)
+	results = append(results, checkSecrets(e)...)
+	results = append(results, checkPaths(e)...)
+	results = append(results, checkRules(e)...)
+
+	// Only custom-misp writes to the queue socket.
+	switch e.Program {
+	case ProgramMISP:
+		results = append(results, checkQueue(e))
+		results = append(results, checkMISP(ctx, e)...)
+	case ProgramTelegram:
+		results = append(results, checkTelegram(ctx, e)...)
+	}
+	return results
+}
+
+// usable reports whether the programs will be able to access path with every
+// bit of want, and who was judged: the wazuh user by mode bits when check
+// runs as root, else the current user by access(2).
+func (e *env) usable(path string, info fs.FileInfo, want fs.FileMode) (bool, string) {
+	if e.Root {
+		if !e.Wazuh.Known() {
+			return true, "root"
+		}
+		return e.Wazuh.can(info, want), "the wazuh user"
+	}
+	err := syscall.Access(path, uint32(want))
+	return err == nil, fmt.Sprintf("the current user (uid %d)", os.Geteuid())
+}
+
+// fallbackConfig returns the defaults with paths under home, for the checks
+// that still make sense when the config file did not load.
+func fallbackConfig(home string) *config.Config {
+	cfg := config.Default()
+	cfg.Wazuh.Home = home
+	cfg.Wazuh.QueueSocket = cfg.Abs(cfg.Wazuh.QueueSocket)
+	cfg.Wazuh.LogFile = cfg.Abs(cfg.Wazuh.LogFile)
+	cfg.Wazuh.StateDir = cfg.Abs(cfg.Wazuh.StateDir)
+	cfg.Telegram.Template = cfg.Abs(cfg.Telegram.Template)
+	return &cfg
+}
+
+// paths returns the loaded config, or the defaults under the home.
+func (e *env) paths() *config.Config {
+	if e.cfg != nil {
+		return e.cfg
+	}
+	return fallbackConfig(e.Home)
+}
