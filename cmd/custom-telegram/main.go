@@ -29,7 +29,9 @@ const usage = `Usage:
 Sends a Wazuh alert about a MISP match (rules 920100-920103 by default) to a
 Telegram chat, rendered with the MarkdownV2 template set in the config.
 wazuh-integratord runs it once per alert with the argument layout of its
-version; API_KEY and HOOK_URL are not used.
+version. API_KEY, HOOK_URL and RETRIES are not used. TIMEOUT (Wazuh 4.8 and
+later, in seconds) shortens telegram.budget, the time limit of the run, when
+it is smaller.
 
 Settings come from the [telegram] table of etc/misp-telegram.toml under the
 Wazuh home, or from the file named by $MISP_TELEGRAM_CONFIG. The bot token is

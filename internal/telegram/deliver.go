@@ -126,18 +126,23 @@ func (d *Deliverer) process(ctx context.Context, chat *storm.Chat, item Item) (R
 		d.Log.Error("telegram.chat_id is outdated: the group became a supergroup, so set telegram.chat_id to the new id", "chat_id", d.Target.ChatID, "new_chat_id", chat.MigratedTo)
 	}
 
-	if chat.Duplicate(item.DedupeKey, now, d.Limits.DedupeWindow) {
+	// A repeat is only counted, but queued messages still go out.
+	var id uint64
+	duplicate := chat.Duplicate(item.DedupeKey, now, d.Limits.DedupeWindow)
+	if duplicate {
 		chat.CountDeduped(now)
 		d.Log.Debug("alert repeats one accepted within the dedupe window: counted, not sent", "dedupe_window", d.Limits.DedupeWindow.String())
-		return Result{Outcome: OutcomeDeduplicated, Pending: len(chat.Pending)}, nil
+	} else {
+		chat.Remember(item.DedupeKey, now)
+		id = chat.Enqueue(now, item.AlertID, item.RuleID, item.Payload)
 	}
-	chat.Remember(item.DedupeKey, now)
-	id := chat.Enqueue(now, item.AlertID, item.RuleID, item.Payload)
 
 	sent, sendErr := d.flush(ctx, chat, id)
 
 	res := Result{Outcome: OutcomeQueued, Sent: len(sent)}
 	switch {
+	case duplicate:
+		res.Outcome = OutcomeDeduplicated
 	case sent[id]:
 		res.Outcome = OutcomeSent
 	case !chat.Queued(id):

@@ -147,6 +147,22 @@ func TestDeliverDedupe(t *testing.T) {
 	}
 }
 
+func TestDeliverDuplicateFlushesQueue(t *testing.T) {
+	f := newFixture(t, defaultLimits)
+	f.sender.results = []error{&Error{Kind: KindRateLimited, Code: 429, RetryAfter: time.Minute}}
+	f.deliver(t, item("1"))
+
+	f.now = f.now.Add(2 * time.Minute)
+	res, err := f.deliver(t, item("1"))
+
+	if err != nil || res.Outcome != OutcomeDeduplicated || res.Sent != 1 || res.Pending != 0 {
+		t.Errorf("Deliver = %+v, %v; want the repeat counted and the queued message sent", res, err)
+	}
+	if got := f.texts(); len(got) != 2 || got[1] != "-1001 *alert 1 +1*" {
+		t.Errorf("sent %q, want the queued alert 1 reporting the repeat", got)
+	}
+}
+
 func TestDeliverRateLimit(t *testing.T) {
 	f := newFixture(t, storm.Limits{RatePerMinute: 20, Burst: 2, DedupeWindow: time.Minute, MaxPending: 10})
 	for _, n := range []string{"1", "2", "3", "4"} {
