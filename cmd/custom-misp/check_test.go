@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/check"
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/integratord"
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/standin"
+)
+
+// checkMISPKey is the API key of the check tests' MISP stand-in.
+const checkMISPKey = "Zm9yLXRoZS1jaGVjay10ZXN0cy1vbmx5LTAwMDAw"
+
+// checkHome writes a Wazuh home that passes the checks of custom-misp, with
+// its queue socket in a short temporary directory, and returns the home and
+// the config path.
+func checkHome(t *testing.T, mispURL string) (string, string) {
+	t.Helper()
+	home := t.TempDir()
+	socketDir, err := os.MkdirTemp("", "q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(socketDir) })
+	queue, err := standin.ListenQueue(filepath.Join(socketDir, "queue"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(queue.Close)
+	rules, err := os.ReadFile(filepath.Join("..", "..", "rules", "misp_telegram_rules.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	files := map[string]string{
+		"integrations/custom-misp":           "#!/bin/sh\n",
+		"etc/rules/misp_telegram_rules.xml": string(rules),
+		"logs/integrations.log":             "",
+		"etc/ossec.conf": "<ossec_config>\n  <integration>\n    <name>custom-misp</name>\n" +
+			"    <rule_id>554,550</rule_id>\n    <alert_format>json</alert_format>\n  </integration>\n</ossec_config>\n",
+		"etc/misp-telegram.toml": "[wazuh]\nqueue_socket = \"" + queue.Path + "\"\n\n" +
+			"[misp]\nurl = \"" + mispURL + "\"\napi_key = \"" + checkMISPKey + "\"\ntimeout = \"2s\"\n",
+	}
+	for name, content := range files {
+		path := filepath.Join(home, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(home, "integrations", "custom-misp"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(home, "var", "misp-telegram"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	return home, filepath.Join(home, "etc", "misp-telegram.toml")
+}
+
+func TestCheckHealthyHome(t *testing.T) {
+	if check.LookupWazuh().Known() {
+		t.Skip("this host has a wazuh user, which the files of this test do not belong to")
+	}
+	misp, err := standin.NewMISP(checkMISPKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer misp.Close()
+	home, configPath := checkHome(t, misp.URL())
+	var stdout, stderr bytes.Buffer
+
+	status := runMain([]string{"custom-misp", "check", "-home", home, "-config", configPath}, &stdout, &stderr)
+
+	if status != 0 {
+		t.Errorf("status = %d, want 0\n%s%s", status, stdout.String(), stderr.String())
+	}
+	for _, want := range []string{
+		"OK   config: " + configPath + " loaded, every key is known",
+		"OK   misp: MISP 2.5.1 at " + misp.URL() + " accepted the API key",
+		"OK   queue socket: ",
+		"OK   rules file: rule 920100 is in etc/rules/misp_telegram_rules.xml",
+		" 0 FAIL",
+	} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output does not contain %q:\n%s", want, stdout.String())
+		}
+	}
+}
+
+func TestCheckWrongKeyFails(t *testing.T) {
+	misp, err := standin.NewMISP(strings.Repeat("k", 40))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer misp.Close()
+	home, configPath := checkHome(t, misp.URL())
+	var stdout, stderr bytes.Buffer
+
+	status := runCheck([]string{"-home", home, "-config", configPath}, &stdout, &stderr)
+
+	if status != 1 {
+		t.Errorf("status = %d, want 1", status)
+	}
+	if want := "FAIL misp: GET " + misp.URL() + "/servers/getVersion returned HTTP 403"; !strings.Contains(stdout.String(), want) {
+		t.Errorf("output does not contain %q:\n%s", want, stdout.String())
+	}
+	if strings.Contains(stdout.String()+stderr.String(), checkMISPKey) {
+		t.Error("output shows the API key")
+	}
+}
+
+func TestCheckFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+
+		want int
+	}{
+		{"unknown flag", []string{"-send-test"}, integratord.ExitUsage},
+		{"extra argument", []string{"now"}, integratord.ExitUsage},
+		{"help", []string{"-h"}, integratord.ExitOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+
+			got := runCheck(tc.args, &stdout, &stderr)
+
+			if got != tc.want {
+				t.Errorf("status = %d, want %d (stderr %q)", got, tc.want, stderr.String())
+			}
+		})
+	}
+}
