@@ -97,8 +97,14 @@ func run(binDir, template string, keep bool, out io.Writer) error {
 	}
 	d.misp.SetMode(standin.MISPNormal)
 
-	fmt.Fprintf(out, "\nDone: %d samples, %d matches, %d Telegram messages. Logs: %s\n",
-		len(samples), matches, len(d.bot.Requests()), filepath.Join(d.home, "logs", "integrations.log"))
+	fmt.Fprintln(out, "\n== 4. MISP answers again: the next run replays the spool, and the late match is marked delayed")
+	n, err := d.process("win_sysmon7_image_loaded (next alert)", mustSample(samples, "win_sysmon7_image_loaded"))
+	if err != nil {
+		return err
+	}
+	matches += n
+
+	fmt.Fprintf(out, "\nDone: %d samples, %d matches, %d Telegram messages.\n", len(samples), matches, len(d.bot.Requests()))
 	return nil
 }
 
@@ -153,7 +159,7 @@ func (d *demo) tearDown(keep bool) {
 	d.queue.Close()
 	d.misp.Close()
 	if keep {
-		fmt.Fprintf(d.out, "Kept %s\n", d.home)
+		fmt.Fprintf(d.out, "Kept %s (logs in logs/integrations.log)\n", d.home)
 		return
 	}
 	os.RemoveAll(d.home)
@@ -292,7 +298,7 @@ func withFreshIndicator(alert []byte, id string) []byte {
 	if data, ok := decoded["data"].(map[string]any); ok {
 		if win, ok := data["win"].(map[string]any); ok {
 			if eventdata, ok := win["eventdata"].(map[string]any); ok {
-				eventdata["destinationIp"] = "89.160.20.129"
+				eventdata["destinationIp"] = "45.133.1.20"
 			}
 		}
 	}
