@@ -427,3 +427,31 @@ func TestMISPInsecureSkipVerify(t *testing.T) {
 
 	expect(t, results, "misp tls", Warn, "misp.insecure_skip_verify is true", "set misp.ca_file")
 }
+
+func TestMISPTimeout(t *testing.T) {
+	tr := newTree(t, ProgramMISP)
+	srv := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	tr.set("misp.url", quote(srv))
+	tr.set("misp.timeout", `"200ms"`)
+
+	results := tr.run()
+
+	expect(t, results, "misp", Fail, "timed out", "did not respond in time")
+}
+
+func TestMISPURLOnlyInHookURL(t *testing.T) {
+	tr := newTree(t, ProgramMISP)
+	delete(tr.settings, "misp.url")
+	tr.writeConfig()
+	tr.setBlock(ProgramMISP, `
+    <name>custom-misp</name>
+    <hook_url>https://misp.example.org</hook_url>
+    <group>syscheck_entry_added</group>
+    <alert_format>json</alert_format>`)
+
+	results := tr.run()
+
+	expect(t, results, "misp", Warn, "custom-misp then uses the <hook_url> of the <integration> block", "set misp.url")
+}

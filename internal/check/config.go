@@ -41,7 +41,15 @@ func checkConfig(e *env) (*config.Config, []Result) {
 		}
 		return nil, []Result{mode, fail("config", oneLine(err.Error()), fix)}
 	}
-	return cfg, []Result{mode, ok("config", "%s loaded, every key is known", path)}
+	results := []Result{mode, ok("config", "%s loaded, every key is known", path)}
+	for _, warning := range cfg.Warnings {
+		// The config mode and misp tls checks report these two already.
+		if strings.Contains(warning, "readable by others") || strings.Contains(warning, "insecure_skip_verify") {
+			continue
+		}
+		results = append(results, warn("config", oneLine(warning), "see the message"))
+	}
+	return cfg, results
 }
 
 // configMode checks that only the owner can change the config, that others

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/misp"
 )
@@ -22,6 +23,9 @@ func checkMISP(ctx context.Context, e *env) []Result {
 	var results []Result
 	u, err := url.Parse(cfg.MISP.URL)
 	switch {
+	case cfg.MISP.URL == "" && slices.ContainsFunc(e.blocks, func(b Integration) bool { return b.HasHookURL }):
+		return []Result{warn(name, "not tried, because misp.url is empty and custom-misp then uses the <hook_url> of the <integration> block",
+			"set misp.url, so that check can test it, and remove <hook_url>")}
 	case cfg.MISP.URL == "":
 		return []Result{fail(name, "misp.url is empty", "set misp.url to MISP's base URL, for example \"https://misp.example.org\"")}
 	case err == nil && u.Scheme == "http":
