@@ -218,7 +218,7 @@ func send(ctx context.Context, cfg *config.Config, events []lookup.Event) error 
 }
 
 // sendConfigFailure reports settings that stop every lookup (an unreadable
-// CA file, say) as a misp.error event, so the SOC sees it in Wazuh too.
+// CA file, say) as a misp.error event, so that the problem shows in Wazuh too.
 func sendConfigFailure(cfg *config.Config, a *alert.Alert, cause error, log *slog.Logger) {
 	source := event.SourceOf(a)
 	payload, err := event.EncodeFailure(event.Failure{

@@ -81,7 +81,7 @@ func benchmark(binDir, template string, out io.Writer) error {
 		{"custom-misp, cache hit (match)", "custom-misp", common + mispTable(misp.URL(), ""), "win_sysmon3_public_ip", 1, 300},
 		{"custom-misp, breaker open (MISP returns 500)", "custom-misp", common + mispTable(failing.URL(), "") + "\n[breaker]\nfailures = 1\nopen_for = \"1h\"\n[spool]\nenabled = false\n" + noCache, "win_sysmon3_public_ip", 1, 300},
 		{"custom-misp, breaker open (MISP never answers)", "custom-misp", common + mispTable(stalled.URL(), "timeout = \"1s\"\nbudget = \"2s\"\nretries = 0\n") + "\n[breaker]\nfailures = 1\nopen_for = \"1h\"\n[spool]\nenabled = false\n" + noCache, "win_sysmon3_public_ip", 1, 300},
-		{"custom-misp, MISP never answers, 2s budget", "custom-misp", common + mispTable(stalled.URL(), "timeout = \"1s\"\nbudget = \"2s\"\nretries = 0\n") + "\n[breaker]\nfailures = 1000\n[spool]\nenabled = false\n" + noCache, "win_sysmon3_public_ip", 0, 5},
+		{"custom-misp, MISP never answers, 2s budget", "custom-misp", common + mispTable(stalled.URL(), "timeout = \"2s\"\nbudget = \"2s\"\nretries = 3\n") + "\n[breaker]\nfailures = 1000\n[spool]\nenabled = false\n" + noCache, "win_sysmon3_public_ip", 0, 5},
 		{"custom-telegram, one delivery", "custom-telegram", common + telegramTable(bot.URL(), template), "", 0, 300},
 	}
 

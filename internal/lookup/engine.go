@@ -61,15 +61,15 @@ type Result struct {
 	Indicators int
 	CacheHits  int
 	Matches    int
-	Failure    string // error kind of the lookup, "" when MISP answered or was not needed
+	Failure    string // error kind of the lookup, "" when MISP responded or was not needed
 	Spooled    int    // indicators put into the spool
 	Replayed   int    // spool records completed
 	Events     []Event
 }
 
 // Process looks up the indicators of one alert and returns the events to
-// send. It returns an error only for problems outside MISP (a broken cache
-// or spool is logged and skipped); MISP failures become error events.
+// send. MISP failures become error events. A broken cache or spool is
+// logged and skipped, so Process itself cannot fail.
 func (e *Engine) Process(ctx context.Context, a *alert.Alert) Result {
 	var result Result
 	inds := indicator.Extract(a)
@@ -97,11 +97,11 @@ func (e *Engine) Process(ctx context.Context, a *alert.Alert) Result {
 	return result
 }
 
-// lookupOutcome is what one attempt to answer a set of indicators produced.
+// lookupOutcome is the result of looking up one set of indicators.
 type lookupOutcome struct {
 	hits      []misp.Hit
 	cacheHits int
-	// pending lists the indicators that were not answered.
+	// pending lists the indicators that were not looked up.
 	pending []indicator.Indicator
 	err     error
 	report  breaker.Report
@@ -274,7 +274,7 @@ func (e *Engine) logBreaker(report breaker.Report) {
 	case report.Opened:
 		e.Log.Warn("MISP circuit breaker opened: lookups pause until it half-opens", "cause", report.Cause, "open_until", report.OpenUntil.UTC().Format(time.RFC3339))
 	case report.Recovered:
-		e.Log.Info("MISP answers again: circuit breaker closed")
+		e.Log.Info("MISP responds again: circuit breaker closed")
 	case report.Skipped:
 		e.Log.Debug("MISP circuit breaker open: lookup skipped", "open_until", report.OpenUntil.UTC().Format(time.RFC3339), "skipped", report.SkippedCount)
 	}

@@ -11,10 +11,10 @@ import (
 )
 
 // AlertFromMessage turns a queue datagram ("1:<location>:<json>") into the
-// alert that Wazuh 4.x would write for it with the shipped rules, closely
-// enough for the demo and tests to feed custom-telegram: scalars become
-// strings as analysisd's JSON decoder makes them, the agent comes from the
-// location header, and the rule is chosen the way rules/ chooses it.
+// alert that Wazuh 4.x would write for it with the shipped rules. It is close
+// enough for the demo and tests to feed custom-telegram. Scalars become
+// strings as in analysisd's JSON decoder, the agent comes from the location
+// header, and the rule is the one rules/ would choose.
 //
 // NOTE: this is a stand-in, not analysisd. The ruleset test in rules/ checks
 // the XML itself; keep the rule ids and descriptions here in step with it.
