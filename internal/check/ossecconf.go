@@ -159,7 +159,6 @@ func checkOssecConf(e *env, name string) []Result {
 		return []Result{fail("ossec.conf", fmt.Sprintf("%s: %s", path, oneLine(err.Error())),
 			"fix the XML; wazuh-manager does not start with a broken ossec.conf either")}
 	}
-	e.conf = conf
 	if conf.LogAlertLevel > 0 {
 		e.alertGate = conf.LogAlertLevel
 	}

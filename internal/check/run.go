@@ -69,7 +69,6 @@ type env struct {
 	Options
 	cfg       *config.Config // nil when the config did not load
 	blocks    []Integration  // <integration> blocks for this program
-	conf      *OssecConf     // nil when ossec.conf did not parse
 	alertGate int            // log_alert_level in effect
 }
 
