@@ -157,7 +157,7 @@ func checkOssecConf(e *env, name string) []Result {
 	conf, err := ParseOssecConf(data)
 	if err != nil {
 		return []Result{fail("ossec.conf", fmt.Sprintf("%s: %s", path, oneLine(err.Error())),
-			"fix the XML; wazuh-manager does not start with a broken ossec.conf either")}
+			"fix the XML at the line named; wazuh-integratord -t tests the file")}
 	}
 	if conf.LogAlertLevel > 0 {
 		e.alertGate = conf.LogAlertLevel
