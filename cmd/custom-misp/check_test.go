@@ -37,7 +37,7 @@ func checkHome(t *testing.T, mispURL string) (string, string) {
 	}
 
 	files := map[string]string{
-		"integrations/custom-misp":           "#!/bin/sh\n",
+		"integrations/custom-misp":          "#!/bin/sh\n",
 		"etc/rules/misp_telegram_rules.xml": string(rules),
 		"logs/integrations.log":             "",
 		"etc/ossec.conf": "<ossec_config>\n  <integration>\n    <name>custom-misp</name>\n" +

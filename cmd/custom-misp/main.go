@@ -21,7 +21,7 @@ the matches back to Wazuh as events. wazuh-integratord runs it once per alert.
 
 Usage:
   custom-misp ALERT_FILE [API_KEY HOOK_URL [debug|"" [OPTIONS_FILE|"" [TIMEOUT RETRIES]]]]
-  custom-misp check [-send-test]
+  custom-misp check [-config FILE] [-home DIR]
   custom-misp version
 
 The MISP URL and key come from the config file (etc/misp-telegram.toml under
@@ -29,6 +29,10 @@ the Wazuh home, or $MISP_TELEGRAM_CONFIG). API_KEY and HOOK_URL from the
 <integration> block are used only when the file leaves misp.api_key or
 misp.url empty. "debug" in the fourth position turns on debug logging.
 TIMEOUT (seconds) caps the run's time budget; RETRIES caps retries.
+
+check prints one OK, WARN or FAIL line per set-up check (config, binary
+name and mode, ossec.conf, rules, queue socket, MISP) with the fix, and
+exits 1 when any check fails.
 
 EXIT STATUS
   0  done, including alerts with nothing to look up and MISP failures

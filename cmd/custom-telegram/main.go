@@ -23,7 +23,7 @@ var version = "dev"
 
 const usage = `Usage:
   custom-telegram ALERT_FILE [API_KEY HOOK_URL [debug] [OPTIONS_FILE] [TIMEOUT RETRIES]]
-  custom-telegram check
+  custom-telegram check [-config FILE] [-home DIR] [-send-test]
   custom-telegram version
 
 Sends a Wazuh alert about a MISP match (rules 920100-920103 by default) to a
@@ -40,7 +40,9 @@ Logs go to logs/integrations.log; "debug" as the fourth argument or
 wazuh.debug = true adds debug lines.
 
 Commands:
-  check     checks the configuration, the template and the Bot API
+  check     checks the configuration, the template, ossec.conf, the rules and
+            the bot token (getMe); -send-test also posts a test message to
+            the chat. Exits 1 when any check fails.
   version   prints the version
 
 EXIT STATUS
