@@ -16,15 +16,18 @@ WAZUH_GROUP ?= wazuh
 VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS     := -s -w -X main.version=$(VERSION)
 BINARIES    := custom-misp custom-telegram
+# Where build puts the binaries and install takes them from. Tests that run
+# make in parallel give each run its own BINDIR.
+BINDIR      ?= bin
 
 .PHONY: all build test demo lint install uninstall clean bench
 
 all: build
 
 build:
-	@mkdir -p bin
+	@mkdir -p $(BINDIR)
 	for b in $(BINARIES); do \
-		CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/$$b ./cmd/$$b || exit 1; \
+		CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINDIR)/$$b ./cmd/$$b || exit 1; \
 	done
 
 test:
@@ -32,7 +35,7 @@ test:
 	$(GO) test -race -count=1 ./...
 
 demo: build
-	$(GO) run ./cmd/demo -bin bin
+	$(GO) run ./cmd/demo -bin $(BINDIR)
 
 lint:
 	$(GO) vet ./...
@@ -46,7 +49,7 @@ clean:
 
 # Whole-process timings with hyperfine and GNU time (apt-get install hyperfine time).
 bench-process: build
-	$(GO) run ./cmd/demo -bin bin -bench
+	$(GO) run ./cmd/demo -bin $(BINDIR) -bench
 
 # install and uninstall run the POSIX sh scripts below. Owners are set only
 # when running as root and the wazuh user and group exist, so that a test can
@@ -86,7 +89,7 @@ ourdir() { mkdir -p "$$1"; chmod "$$2" "$$1"; setown "$$3" "$$1"; }
 mkdir -p "$$home/integrations" "$$home/etc/rules" "$$home/logs" "$$home/var"
 
 for b in $(BINARIES); do
-	put "bin/$$b" "$$home/integrations/$$b" 0750 "root:$$group"
+	put "$(BINDIR)/$$b" "$$home/integrations/$$b" 0750 "root:$$group"
 	echo "installed $$home/integrations/$$b"
 done
 
@@ -142,7 +145,7 @@ Next steps:
  2. Add to $$live/etc/ossec.conf (exact group names, no space after a comma):
       <integration>
         <name>custom-misp</name>
-        <group>sysmon_event1,sysmon_event3,sysmon_event6,sysmon_event7,sysmon_event_15,sysmon_event_22,syscheck_entry_added,syscheck_entry_modified</group>
+        <group>sysmon_event1,sysmon_event3,sysmon_event6,sysmon_event7,sysmon_event_15,sysmon_event_22,sysmon_eid1_detections,sysmon_eid3_detections,sysmon_eid7_detections,syscheck_entry_added,syscheck_entry_modified</group>
         <alert_format>json</alert_format>
       </integration>
       <integration>

@@ -65,7 +65,9 @@ func TestMakeInstall(t *testing.T) {
 	home := filepath.Join(dest, "var", "ossec")
 
 	// First install: every path with its mode and content.
-	out := runMake(t, root, "install", "DESTDIR="+dest)
+	// Its own BINDIR, so that this build cannot race with another test's.
+	binDir := t.TempDir()
+	out := runMake(t, root, "install", "DESTDIR="+dest, "BINDIR="+binDir)
 
 	for _, f := range installed {
 		info, err := os.Stat(filepath.Join(home, f.path))
@@ -121,7 +123,7 @@ func TestMakeInstall(t *testing.T) {
 	appendTo(t, template, "edited by the operator\n")
 	appendTo(t, example, "# stale\n")
 
-	out = runMake(t, root, "install", "DESTDIR="+dest)
+	out = runMake(t, root, "install", "DESTDIR="+dest, "BINDIR="+binDir)
 
 	assertContains(t, config, "# edited by the operator")
 	assertContains(t, template, "edited by the operator")
