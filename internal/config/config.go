@@ -321,12 +321,12 @@ func (c *Config) validate() error {
 
 	if c.MISP.URL != "" {
 		if err := validateHTTPURL(c.MISP.URL); err != nil {
-			add("misp.url %q: %v", c.MISP.URL, err)
+			add("misp.url %q: %v", displayURL(c.MISP.URL), err)
 		}
 	}
 	if c.MISP.EventURL != "" {
 		if err := validateHTTPURL(c.MISP.EventURL); err != nil {
-			add("misp.event_url %q: %v", c.MISP.EventURL, err)
+			add("misp.event_url %q: %v", displayURL(c.MISP.EventURL), err)
 		}
 	}
 	switch c.MISP.AuthHeader {
@@ -370,11 +370,11 @@ func (c *Config) validate() error {
 		add("telegram.message_thread_id %d is invalid: use the topic's id, or 0 for the General topic (Telegram rejects 1)", c.Telegram.MessageThreadID)
 	}
 	if err := validateHTTPURL(c.Telegram.APIURL); err != nil {
-		add("telegram.api_url %q: %v", c.Telegram.APIURL, err)
+		add("telegram.api_url %q: %v", displayURL(c.Telegram.APIURL), err)
 	}
 	if c.Telegram.ProxyURL != "" {
 		if u, err := url.Parse(c.Telegram.ProxyURL); err != nil || u.Host == "" {
-			add("telegram.proxy_url %q is not a URL: use for example \"http://proxy.example:3128\"", c.Telegram.ProxyURL)
+			add("telegram.proxy_url %q is not a URL: use for example \"http://proxy.example:3128\"", displayURL(c.Telegram.ProxyURL))
 		}
 	}
 	if c.Telegram.Timeout.D() < 100*time.Millisecond {
@@ -419,6 +419,21 @@ func (c *Config) RequireTelegram() error {
 		return fmt.Errorf("config %s: telegram.chat_id is missing: set it to the group's numeric id, for example -1001234567890", c.Path)
 	}
 	return nil
+}
+
+// displayURL returns the scheme and host of raw for error messages. The
+// user part, path, query and fragment may hold a password or a token (a
+// bot token pasted into telegram.api_url, say), so they are left out.
+func displayURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(not a URL)"
+	}
+	shown := u.Scheme + "://" + u.Host
+	if u.User != nil || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" {
+		shown += " (credentials, path or query removed)"
+	}
+	return shown
 }
 
 func validateHTTPURL(raw string) error {

@@ -81,6 +81,22 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+func TestLoadErrorsHideURLSecrets(t *testing.T) {
+	path := copyCase(t, "url_with_secrets.toml")
+
+	_, err := Load(path, "/var/ossec")
+
+	if err == nil {
+		t.Fatal("Load succeeded, want an error")
+	}
+	if strings.Contains(err.Error(), "s3cretpw") {
+		t.Errorf("error quotes a password or token: %v", err)
+	}
+	if !strings.Contains(err.Error(), "credentials, path or query removed") {
+		t.Errorf("error does not say that part of the URL was left out: %v", err)
+	}
+}
+
 func TestLoadPermissions(t *testing.T) {
 	tests := []struct {
 		name string

@@ -215,7 +215,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, 0, classify(ctx, op, nil, nil, err)
+		return nil, 0, c.redact(classify(ctx, op, nil, nil, err))
 	}
 	defer resp.Body.Close()
 
@@ -225,9 +225,22 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte) ([]by
 			"bytes", len(data), "content_type", resp.Header.Get("Content-Type"), "duration_ms", time.Since(start).Milliseconds())
 	}
 	if e := classify(ctx, op, resp, data, err); e != nil {
-		return nil, resp.StatusCode, e
+		return nil, resp.StatusCode, c.redact(e)
 	}
 	return data, resp.StatusCode, nil
+}
+
+// redact replaces the API key in e's text. A misconfigured proxy or server
+// may echo request headers in an error body, and error messages quote
+// bodies, which reach the log and the misp.error event.
+func (c *Client) redact(e *Error) *Error {
+	key := c.key.Reveal()
+	if key == "" {
+		return e
+	}
+	e.Message = strings.ReplaceAll(e.Message, key, secret.Placeholder)
+	e.Hint = strings.ReplaceAll(e.Hint, key, secret.Placeholder)
+	return e
 }
 
 // readBody reads at most maxBodyBytes and returns errBodyTooLarge beyond.
@@ -243,7 +256,8 @@ func readBody(r io.Reader) ([]byte, error) {
 }
 
 // parseBaseURL checks misp.url and returns it without a trailing slash.
-// The URL is not quoted when it has a user part, which may hold a password.
+// Messages quote the URL without its user part and query, which may hold a
+// password or a token.
 func parseBaseURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
@@ -260,14 +274,15 @@ func parseBaseURL(raw string) (string, error) {
 	if u.User != nil {
 		return "", errors.New("invalid misp.url: it contains a user name or password; remove them and put the API key in misp.api_key")
 	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return "", errors.New("invalid misp.url: it contains a query or fragment; remove it and use MISP's base URL, for example https://misp.example.org")
+	}
+	raw = u.String()
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return "", fmt.Errorf("invalid misp.url %q: the scheme must be https (or http), for example https://misp.example.org", raw)
 	}
 	if u.Opaque != "" || u.Hostname() == "" {
 		return "", fmt.Errorf("invalid misp.url %q: no host; use MISP's base URL, for example https://misp.example.org", raw)
-	}
-	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return "", fmt.Errorf("invalid misp.url %q: remove the query or fragment; use MISP's base URL", raw)
 	}
 	return u.Scheme + "://" + u.Host + strings.TrimRight(u.EscapedPath(), "/"), nil
 }
