@@ -104,7 +104,7 @@ func New(dir string, s Settings, now func() time.Time) *Cache {
 // deletes.
 func (c *Cache) Get(key string) (data json.RawMessage, found bool, ok bool) {
 	path := c.path(key)
-	raw, err := os.ReadFile(path)
+	raw, err := state.ReadLimited(path)
 	if err != nil {
 		return nil, false, false
 	}

@@ -19,6 +19,10 @@ import (
 // FileName is the config file's name under the Wazuh home's etc/ directory.
 const FileName = "misp-telegram.toml"
 
+// maxFileSize bounds the config file and the secret files. The example
+// config is about 7 kB.
+const maxFileSize = 1 << 20
+
 // EnvConfig and EnvHome override the config file path and the Wazuh home,
 // for manual runs and tests. integratord passes neither.
 const (
@@ -245,6 +249,12 @@ func Load(path, home string) (*Config, error) {
 // because it holds the MISP key and the bot token and decides where the
 // programs send data, and warns when others can read it.
 func checkPermissions(path string, info fs.FileInfo) ([]string, error) {
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("config %s is not a regular file", path)
+	}
+	if info.Size() > maxFileSize {
+		return nil, fmt.Errorf("config %s has %d bytes, more than the %d a config file can have", path, info.Size(), maxFileSize)
+	}
 	mode := info.Mode().Perm()
 	if mode&0o022 != 0 {
 		return nil, fmt.Errorf("config %s is writable by group or others (mode %04o): run chmod 0640 %s and chown root:wazuh %s", path, mode, path, path)
@@ -300,6 +310,9 @@ func readSecret(key string, inline secret.String, file string) (secret.String, e
 	info, err := os.Stat(file)
 	if err != nil {
 		return "", fmt.Errorf("read %s_file %s: %w", key, file, err)
+	}
+	if !info.Mode().IsRegular() || info.Size() > maxFileSize {
+		return "", fmt.Errorf("%s_file %s is not a regular file of at most %d bytes", key, file, maxFileSize)
 	}
 	if info.Mode().Perm()&0o022 != 0 {
 		return "", fmt.Errorf("%s_file %s is writable by group or others (mode %04o): run chmod 0640 %s", key, file, info.Mode().Perm(), file)

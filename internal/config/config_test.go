@@ -224,3 +224,13 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+func TestLoadRejectsNonRegularFiles(t *testing.T) {
+	dir := t.TempDir()
+
+	_, err := Load(dir, "/var/ossec")
+
+	if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("error = %v, want a not-a-regular-file error", err)
+	}
+}

@@ -16,8 +16,16 @@ const MaxAlertSize = 1 << 20
 // format, written when the <integration> block lacks <alert_format>json.
 var ErrLegacyFormat = errors.New("alert file is in the legacy key='value' format: add <alert_format>json</alert_format> to this <integration> block in ossec.conf and restart wazuh-manager")
 
-// ReadAlertFile returns the alert JSON from path.
+// ReadAlertFile returns the alert JSON from path, which must be a regular
+// file: opening a FIFO would block the run before its time budget starts.
 func ReadAlertFile(path string) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("open alert file: %w", err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("alert file %s is not a regular file (mode %s): wazuh-integratord writes a regular file", path, info.Mode().Type())
+	}
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open alert file: %w", err)

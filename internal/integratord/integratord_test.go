@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -129,5 +130,27 @@ func TestReadAlertFileMissing(t *testing.T) {
 
 	if err == nil || !strings.Contains(err.Error(), "open alert file") {
 		t.Fatalf("error = %v, want an open error", err)
+	}
+}
+
+func TestReadAlertFileRejectsFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo.alert")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := ReadAlertFile(path)
+		done <- err
+	}()
+
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("error = %v, want a not-a-regular-file error", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("ReadAlertFile blocked on a FIFO")
 	}
 }

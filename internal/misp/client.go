@@ -312,8 +312,19 @@ func canonicalAuthHeader(name string) (string, error) {
 	return "", fmt.Errorf("invalid misp.auth_header %q: use %q or %q", name, HeaderAuthorization, HeaderMISPAuth)
 }
 
+// maxCAFileSize bounds misp.ca_file. A system bundle of every public CA is
+// about 220 kB.
+const maxCAFileSize = 4 << 20
+
 // loadCAFile reads a PEM bundle into a new pool.
 func loadCAFile(path string) (*x509.CertPool, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read misp.ca_file: %w; check the path and that this user may read it", err)
+	}
+	if !info.Mode().IsRegular() || info.Size() > maxCAFileSize {
+		return nil, fmt.Errorf("misp.ca_file %q is not a regular file of at most %d bytes: give the PEM file of the CA", path, maxCAFileSize)
+	}
 	pem, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read misp.ca_file: %w; check the path and that this user may read it", err)

@@ -324,7 +324,7 @@ func (s *Spool) dropOldest() {
 
 // readRecord reads and checks one record file.
 func readRecord(path string) (Record, error) {
-	data, err := os.ReadFile(path)
+	data, err := state.ReadLimited(path)
 	if err != nil {
 		return Record{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -91,15 +92,47 @@ func openLockFile(path string) (*os.File, error) {
 	return file, nil
 }
 
+// MaxFileSize bounds every state file read. The files this project writes
+// stay far below it (the largest, telegram.json, is bounded by
+// telegram.max_pending), so a larger file is damage, and reading it would
+// spend the run's time budget.
+const MaxFileSize = 32 << 20
+
+// ErrTooLarge is returned for a state file larger than MaxFileSize.
+var ErrTooLarge = errors.New("state file is larger than the limit")
+
 // ReadFile returns the content of path, or nil and no error when the file
 // does not exist yet. It takes no lock: WriteAtomic replaces files by rename,
 // so a reader sees either the old or the new version, never a mix.
 func ReadFile(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadLimited(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	return data, err
+}
+
+// ReadLimited returns the content of path, which must be a regular file of
+// at most MaxFileSize bytes. Errors from the file system are returned as
+// they are, so os.ErrNotExist can be told apart.
+func ReadLimited(path string) ([]byte, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+
+	info, err := file.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if info.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s has %d bytes: %w (%d bytes)", path, info.Size(), ErrTooLarge, MaxFileSize)
+	}
+	return io.ReadAll(io.LimitReader(file, MaxFileSize))
 }
 
 // WriteAtomic replaces path with data through a temp file in the same

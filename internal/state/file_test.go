@@ -371,3 +371,21 @@ func TestReleaseTwice(t *testing.T) {
 		t.Errorf("Release on nil Lock: %v, want nil", err)
 	}
 }
+
+func TestReadFileRejectsHugeFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "huge.json")
+	file, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := file.Truncate(MaxFileSize + 1); err != nil {
+		t.Fatal(err)
+	}
+	file.Close()
+
+	_, err = ReadFile(path)
+
+	if !errors.Is(err, ErrTooLarge) {
+		t.Errorf("error = %v, want ErrTooLarge", err)
+	}
+}
