@@ -172,6 +172,9 @@ func newEngine(cfg *config.Config, log *slog.Logger, retries int, budget time.Du
 		FailuresToOpen: cfg.Breaker.Failures,
 		OpenFor:        cfg.Breaker.OpenFor.D(),
 		HalfOpenProbes: cfg.Breaker.HalfOpenProbes,
+		// Another run may hold the state lock for its whole MISP request;
+		// waiting for it must not use up this run's budget.
+		LockTimeout: min(2*time.Second, budget/4),
 	}, log)
 	if err != nil {
 		log.Warn("circuit breaker unavailable, asking MISP without it", "path", stateDir, "error", err)

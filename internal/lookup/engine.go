@@ -49,6 +49,11 @@ type Engine struct {
 	Now        func() time.Time
 }
 
+// MaxMatchEvents bounds the match events of one run. MISP returns at most
+// misp.limit attributes per request, but a run may also replay the spool,
+// and the queue socket holds only a few datagrams at a time.
+const MaxMatchEvents = 100
+
 // Event is one payload to send, with the agent it concerns (for the queue
 // location header).
 type Event struct {
@@ -281,6 +286,14 @@ func (e *Engine) logBreaker(report breaker.Report) {
 }
 
 func (e *Engine) addMatches(result *Result, source event.Source, hits []misp.Hit, delayed bool) {
+	if room := MaxMatchEvents - result.Matches; len(hits) > room {
+		e.Log.Warn("too many matches for one run: the rest are logged, not sent", "matches", len(hits), "sent", max(room, 0))
+		for _, hit := range hits[max(room, 0):] {
+			e.Log.Warn("MISP match not sent", "kind", string(hit.Indicator.Kind), "value", hit.Indicator.Value,
+				"event_id", hit.Attribute.EventID, "type", hit.Attribute.Type, "source_alert_id", source.AlertID)
+		}
+		hits = hits[:max(room, 0)]
+	}
 	for _, hit := range hits {
 		match := event.Match{
 			Hit:      hit,

@@ -3,6 +3,7 @@ package lookup
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -188,5 +189,21 @@ func TestProcessSpoolsAndReplays(t *testing.T) {
 	}
 	if !strings.Contains(delayed[0], `"alert_id":"`+failed.ID+`"`) {
 		t.Errorf("the delayed match lacks the original alert id %s: %s", failed.ID, delayed[0])
+	}
+}
+
+func TestProcessCapsMatchEvents(t *testing.T) {
+	var attributes []misp.Attribute
+	for i := 0; i < MaxMatchEvents+20; i++ {
+		attribute := matchingAttribute
+		attribute.UUID = fmt.Sprintf("uuid-%d", i)
+		attributes = append(attributes, attribute)
+	}
+	engine := newEngine(&fakeSearcher{results: []fakeResult{{attributes: attributes}}})
+
+	result := engine.Process(context.Background(), sampleAlert(t))
+
+	if result.Matches != MaxMatchEvents || len(result.Events) != MaxMatchEvents {
+		t.Errorf("matches = %d, events = %d; want both capped at %d", result.Matches, len(result.Events), MaxMatchEvents)
 	}
 }

@@ -1,6 +1,9 @@
 package wazuh
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // ManagerAgentID is the agent id Wazuh gives to the manager itself. Events
 // about the manager carry only the integration name as their location.
@@ -31,9 +34,27 @@ func Location(agentID, agentName, agentIP, integration string) string {
 	if agentIP == "" {
 		agentIP = "any"
 	}
+	agentID, agentName, agentIP = clip(agentID), clip(agentName), clip(agentIP)
 	agent := "[" + agentID + "] (" + agentName + ") " + agentIP
 	agent = lineBreaker.Replace(agent)
 	return headerEscaper.Replace(agent) + "->" + integration
+}
+
+// maxHeaderField bounds each agent field in the location. Wazuh limits agent
+// names to 128 characters, so only a forged alert reaches it, and clipping
+// keeps such a header from leaving no room for the event.
+const maxHeaderField = 256
+
+// clip cuts s to maxHeaderField bytes at a UTF-8 boundary.
+func clip(s string) string {
+	if len(s) <= maxHeaderField {
+		return s
+	}
+	cut := maxHeaderField
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
 
 // Message frames payload as a datagram for the queue socket:

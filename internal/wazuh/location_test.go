@@ -3,6 +3,7 @@ package wazuh
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestLocation(t *testing.T) {
@@ -147,4 +148,20 @@ func splitDatagram(msg []byte) (location, payload string, ok bool) {
 		}
 	}
 	return b.String(), rest[cut+1:], true
+}
+
+func TestLocationClipsLongAgentFields(t *testing.T) {
+	name := strings.Repeat("é", 40000)
+
+	location := Location("104", name, "10.0.0.1", "misp")
+
+	if len(location) > 3*maxHeaderField+20 {
+		t.Errorf("location has %d bytes, want the agent fields clipped", len(location))
+	}
+	if !utf8.ValidString(location) {
+		t.Error("clipping split a UTF-8 sequence")
+	}
+	if !strings.HasSuffix(location, ") 10.0.0.1->misp") {
+		t.Errorf("location lost its structure: %.60q…", location[len(location)-40:])
+	}
 }

@@ -90,6 +90,9 @@ func (q Queue) Send(ctx context.Context, msgs ...[]byte) error {
 	var dialer net.Dialer
 	conn, err := dialer.DialContext(ctx, "unixgram", q.Path)
 	if err != nil {
+		if info, statErr := os.Stat(q.Path); statErr == nil && info.Mode()&os.ModeSocket == 0 {
+			err = fmt.Errorf("%w (mode %s): %w", errNotSocket, info.Mode().Type(), err)
+		}
 		return fail(0, err)
 	}
 	defer conn.Close()
@@ -116,10 +119,17 @@ func (q Queue) Send(ctx context.Context, msgs ...[]byte) error {
 	return nil
 }
 
+// errNotSocket marks a queue path that exists but is a regular file or a
+// directory, where connect fails with the same ECONNREFUSED as a socket
+// nobody reads.
+var errNotSocket = errors.New("not a socket")
+
 // sendHint returns what an operator should check for a send failure, or ""
 // when the cause says enough by itself.
 func sendHint(err error) string {
 	switch {
+	case errors.Is(err, errNotSocket):
+		return "the path is not a socket: set wazuh.queue_socket to analysisd's queue socket, queue/sockets/queue under the Wazuh home"
 	case errors.Is(err, syscall.ENOENT):
 		return "queue socket not found: is wazuh-manager running, and is [wazuh] home right?"
 	case errors.Is(err, syscall.ECONNREFUSED):

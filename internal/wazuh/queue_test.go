@@ -311,3 +311,16 @@ func TestSendNegativeTimeoutFails(t *testing.T) {
 	}
 	assertNothingQueued(t, conn)
 }
+
+func TestSendToRegularFileNamesTheProblem(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "queue")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	err := Queue{Path: path}.Send(context.Background(), []byte("1:misp:{}"))
+
+	if err == nil || !strings.Contains(err.Error(), "not a socket") || !strings.Contains(err.Error(), "wazuh.queue_socket") {
+		t.Errorf("error = %v, want it to say the path is not a socket and name the setting", err)
+	}
+}
