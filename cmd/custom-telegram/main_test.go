@@ -106,7 +106,12 @@ func newHome(t *testing.T, change func(settings)) *home {
 			t.Fatal(err)
 		}
 	}
-	copyFile(t, binary, filepath.Join(h.dir, "integrations", "custom-telegram"), 0o750)
+	// A hard link, not a copy: a file this process just wrote may still be
+	// open for writing in a child forked by a parallel test, and exec of
+	// such a file fails with "text file busy" (ETXTBSY).
+	if err := os.Link(binary, filepath.Join(h.dir, "integrations", "custom-telegram")); err != nil {
+		t.Fatal(err)
+	}
 	for _, name := range []string{"misp_alert.en.md.tmpl", "misp_alert.th.md.tmpl"} {
 		copyFile(t, filepath.Join(repoRoot(t), "templates", name), filepath.Join(h.dir, "etc/misp-telegram/templates", name), 0o640)
 	}
