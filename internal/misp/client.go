@@ -312,8 +312,8 @@ func canonicalAuthHeader(name string) (string, error) {
 	return "", fmt.Errorf("invalid misp.auth_header %q: use %q or %q", name, HeaderAuthorization, HeaderMISPAuth)
 }
 
-// maxCAFileSize bounds misp.ca_file. A system bundle of every public CA is
-// about 220 kB.
+// maxCAFileSize bounds misp.ca_file, far above a bundle of every public CA
+// (Debian's ca-certificates.crt is about 220 kB in 2026).
 const maxCAFileSize = 4 << 20
 
 // loadCAFile reads a PEM bundle into a new pool.
