@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/testfixture"
 )
 
 // compileOSRegex translates an OS_Regex pattern, the default flavour of a
@@ -163,29 +163,10 @@ func scalarString(value any) (string, bool) {
 	return "", false
 }
 
-// readFixture reads a shared fixture. The fixtures sit in ../shared/fixtures
-// next to the repository root, the directory with go.mod.
+// readFixture reads a shared fixture, such as "alerts/x.json".
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "..", "shared", "fixtures", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return testfixture.Read(t, name)
 }
 
 func TestOSRegexModel(t *testing.T) {

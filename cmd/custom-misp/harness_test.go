@@ -8,12 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/standin"
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/testfixture"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -180,28 +180,13 @@ var layouts = []struct {
 // repoRoot returns the directory holding go.mod.
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Dir(file)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
+	return testfixture.RepoRoot(t)
 }
 
 // sharedFixtures returns the fixtures directory beside the repository.
 func sharedFixtures(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join(repoRoot(t), "..", "shared", "fixtures")
-	if _, err := os.Stat(dir); err != nil {
-		t.Fatalf("fixtures not found at %s: %v", dir, err)
-	}
-	return dir
+	return testfixture.Path(t)
 }
 
 // mispFixtures returns the bodies of the 200 restSearch samples.

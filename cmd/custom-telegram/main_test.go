@@ -23,6 +23,7 @@ import (
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/standin"
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/storm"
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/telegram"
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/testfixture"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -160,30 +161,13 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 // repoRoot returns the directory holding go.mod.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
+	return testfixture.RepoRoot(t)
 }
 
-// fixture returns a shared alert fixture; shared/ sits beside the repository.
+// fixture returns a shared alert fixture.
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), "..", "shared", "fixtures", "alerts", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return testfixture.Read(t, "alerts", name)
 }
 
 func testdata(t *testing.T, name string) []byte {

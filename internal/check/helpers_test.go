@@ -11,6 +11,7 @@ import (
 
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/config"
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/standin"
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/testfixture"
 )
 
 // testKey is a MISP API key of the right form; the stand-in accepts it.
@@ -252,23 +253,10 @@ func lines(results []Result) string {
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
 
-// repoRoot walks up from the package directory to the directory with go.mod.
+// repoRoot returns the directory holding go.mod.
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
+	return testfixture.RepoRoot(t)
 }
 
 // fakeProbe is a TelegramProbe that returns scripted results.

@@ -10,28 +10,15 @@ import (
 
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/alert"
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/misp"
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/testfixture"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// fixturePath returns the path of a shared fixture. The fixtures sit in
-// ../shared/fixtures next to the repository root, the directory with go.mod.
+// fixturePath returns the path of a shared fixture, such as "alerts/x.json".
 func fixturePath(t testing.TB, name string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures", name)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
+	return testfixture.Path(t, name)
 }
 
 func readFixture(t testing.TB, name string) []byte {

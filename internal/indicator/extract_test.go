@@ -5,35 +5,19 @@ import (
 	"encoding/xml"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/alert"
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/testfixture"
 )
 
-// fixturePath returns the path of a shared fixture. The fixtures live in
-// shared/, a sibling of the repository root, so the root is found by
-// walking up to go.mod.
+// fixturePath returns the path of a shared fixture.
 func fixturePath(t testing.TB, parts ...string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-	return filepath.Join(append([]string{dir, "..", "shared", "fixtures"}, parts...)...)
+	return testfixture.Path(t, parts...)
 }
 
 func readFixture(t testing.TB, name string) []byte {

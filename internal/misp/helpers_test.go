@@ -5,33 +5,16 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/testfixture"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// fixture returns the bytes of a file in ../shared/fixtures/misp, found
-// beside the repository root (the directory with go.mod).
+// fixture returns a shared MISP response fixture.
 func fixture(t testing.TB, name string) []byte {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "..", "shared", "fixtures", "misp", name))
-	if err != nil {
-		t.Fatalf("read fixture: %v", err)
-	}
-	return data
+	return testfixture.Read(t, "misp", name)
 }
 
 // golden compares got with testdata/name, or rewrites the file with -update.

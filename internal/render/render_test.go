@@ -10,33 +10,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/alert"
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/testfixture"
 )
 
-// repoRoot returns the directory holding go.mod, found by walking up from
-// the package directory.
+// repoRoot returns the directory holding go.mod.
 func repoRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
+	return testfixture.RepoRoot(t)
 }
 
-// fixture returns the path of a shared alert fixture, which sits beside the
-// repository in shared/fixtures.
+// fixture returns the path of a shared alert fixture.
 func fixture(t testing.TB, name string) string {
 	t.Helper()
-	return filepath.Join(repoRoot(t), "..", "shared", "fixtures", "alerts", name)
+	return testfixture.Path(t, "alerts", name)
 }
 
 func loadAlert(t testing.TB, path string) *alert.Alert {
