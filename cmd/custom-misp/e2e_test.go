@@ -184,11 +184,7 @@ func TestLegacyAlertFormat(t *testing.T) {
 }
 
 func TestNothingToLookUpIsQuiet(t *testing.T) {
-	misp, err := standin.NewMISP(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer misp.Close()
+	misp := startMISP(t)
 	h := newHome(t, misp.URL(), "")
 	data, err := os.ReadFile(filepath.Join(sharedFixtures(t), "alerts", "integration_output_virustotal_malicious_agent010_alert.json"))
 	if err != nil {
@@ -209,11 +205,7 @@ func TestNothingToLookUpIsQuiet(t *testing.T) {
 }
 
 func TestAPIKeyFallbackFromArgv(t *testing.T) {
-	misp, err := standin.NewMISP(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer misp.Close()
+	misp := startMISP(t)
 	h := newHome(t, misp.URL(), "")
 	// Rewrite the config without a key, so the argv api_key is used.
 	config := "[misp]\nurl = \"" + misp.URL() + "\"\n"
@@ -247,11 +239,7 @@ func TestAPIKeyFallbackFromArgv(t *testing.T) {
 }
 
 func TestRequestShape(t *testing.T) {
-	misp, err := standin.NewMISP(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer misp.Close()
+	misp := startMISP(t)
 	h := newHome(t, misp.URL(), "")
 
 	h.run([]string{h.writeAlert(readSample(t, "win_sysmon22_dns_query")), "", "", ""})
@@ -301,11 +289,7 @@ func TestConfigMissing(t *testing.T) {
 }
 
 func TestQueueSocketMissing(t *testing.T) {
-	misp, err := standin.NewMISP(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer misp.Close()
+	misp := startMISP(t)
 	h := newHome(t, misp.URL(), "")
 	h.queue.Close()
 
@@ -335,11 +319,7 @@ func TestUsage(t *testing.T) {
 // TestHostileAlertsNeverCrash feeds malformed and adversarial alerts. Each
 // must end with 0 (nothing to do) or 4 (not an alert), never a crash.
 func TestHostileAlertsNeverCrash(t *testing.T) {
-	misp, err := standin.NewMISP(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer misp.Close()
+	misp := startMISP(t)
 	h := newHome(t, misp.URL(), "")
 
 	inputs := map[string]string{
@@ -417,11 +397,7 @@ func TestMISPFailuresBecomeErrorEvents(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			misp, err := standin.NewMISP(testKey)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer misp.Close()
+			misp := startMISP(t)
 			tc.setup(misp)
 			url := misp.URL()
 			if tc.url != nil {

@@ -91,6 +91,18 @@ func newHome(t *testing.T, mispURL string, extra string) *home {
 	return &home{t: t, dir: dir, bin: bin, queue: queue}
 }
 
+// startMISP starts a MISP stand-in seeded with the demo attributes, closed
+// when the test ends.
+func startMISP(t *testing.T) *standin.MISP {
+	t.Helper()
+	misp, err := standin.NewMISP(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(misp.Close)
+	return misp
+}
+
 // writeAlert stores an alert file the way integratord does, under a
 // /tmp-like name, and returns its path.
 func (h *home) writeAlert(data []byte) string {

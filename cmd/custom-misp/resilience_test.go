@@ -93,11 +93,7 @@ func (h *home) runSample(name string) result {
 // processes, a probe after open_for closes it, and the lookups skipped
 // meanwhile are replayed with delayed:true and their original source.
 func TestBreakerAcrossProcesses(t *testing.T) {
-	misp, err := standin.NewMISP(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer misp.Close()
+	misp := startMISP(t)
 	misp.SetMode(standin.MISPError500)
 	h := newHome(t, misp.URL(), resilienceConfig)
 
@@ -194,11 +190,7 @@ func TestBreakerAcrossProcesses(t *testing.T) {
 // TestBreakerReopensAfterFailedProbe checks that a failed half-open probe
 // opens the breaker again and reports how many lookups it skipped.
 func TestBreakerReopensAfterFailedProbe(t *testing.T) {
-	misp, err := standin.NewMISP(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer misp.Close()
+	misp := startMISP(t)
 	misp.SetMode(standin.MISPError500)
 	h := newHome(t, misp.URL(), resilienceConfig)
 	for _, name := range []string{"win_sysmon3_public_ip", "win_sysmon22_dns_query", "linux_sysmon3_network"} {
@@ -226,11 +218,7 @@ func TestBreakerReopensAfterFailedProbe(t *testing.T) {
 // TestStalledMISPStaysInBudget checks that a MISP that never answers costs
 // each run its budget at most, and nothing once the breaker is open.
 func TestStalledMISPStaysInBudget(t *testing.T) {
-	misp, err := standin.NewMISP(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer misp.Close()
+	misp := startMISP(t)
 	misp.SetMode(standin.MISPStall)
 	h := newHome(t, misp.URL(), resilienceConfig)
 
@@ -252,11 +240,7 @@ func TestStalledMISPStaysInBudget(t *testing.T) {
 // TestCacheHitMakesNoRequest checks that a repeated alert is answered from
 // the cache with the same datagrams as the first time.
 func TestCacheHitMakesNoRequest(t *testing.T) {
-	misp, err := standin.NewMISP(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer misp.Close()
+	misp := startMISP(t)
 	h := newHome(t, misp.URL(), "")
 
 	first := h.runSample("win_sysmon22_dns_query")
@@ -276,11 +260,7 @@ func TestCacheHitMakesNoRequest(t *testing.T) {
 // TestConcurrentProcesses starts 20 processes at once and checks that all
 // succeed and leave valid state and cache files.
 func TestConcurrentProcesses(t *testing.T) {
-	misp, err := standin.NewMISP(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer misp.Close()
+	misp := startMISP(t)
 	h := newHome(t, misp.URL(), "")
 	samples, err := standin.Samples()
 	if err != nil {
@@ -320,11 +300,7 @@ func TestConcurrentProcesses(t *testing.T) {
 // TestKilledProcessesLeaveStateUsable kills processes at random moments,
 // then checks the state files and that a normal run still works.
 func TestKilledProcessesLeaveStateUsable(t *testing.T) {
-	misp, err := standin.NewMISP(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer misp.Close()
+	misp := startMISP(t)
 	h := newHome(t, misp.URL(), "")
 	samples, err := standin.Samples()
 	if err != nil {
