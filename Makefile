@@ -45,7 +45,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 
 clean:
-	rm -rf bin
+	rm -rf $(BINDIR)
 
 # Whole-process timings with hyperfine and GNU time (apt-get install hyperfine time).
 bench-process: build
@@ -70,6 +70,15 @@ live='$(WAZUH_HOME)'
 user='$(WAZUH_USER)'
 group='$(WAZUH_GROUP)'
 share="$$home/etc/misp-telegram"
+
+# install does not build: a manager often has no Go, and sudo's secure_path
+# drops /usr/local/go/bin. Build first, as a user with Go.
+for b in $(BINARIES); do
+	if [ ! -x "$(BINDIR)/$$b" ]; then
+		echo "$(BINDIR)/$$b not found: run make build (it needs Go) before make install" >&2
+		exit 1
+	fi
+done
 
 own=0
 if [ "$$(id -u)" -eq 0 ] && id -u "$$user" >/dev/null 2>&1 &&
@@ -147,11 +156,14 @@ Next steps:
         <name>custom-misp</name>
         <group>sysmon_event1,sysmon_event3,sysmon_event6,sysmon_event7,sysmon_event_15,sysmon_event_22,sysmon_eid1_detections,sysmon_eid3_detections,sysmon_eid7_detections,syscheck_entry_added,syscheck_entry_modified</group>
         <alert_format>json</alert_format>
+        <timeout>10</timeout>
+        <retries>1</retries>
       </integration>
       <integration>
         <name>custom-telegram</name>
         <rule_id>920100,920101,920102,920103</rule_id>
         <alert_format>json</alert_format>
+        <timeout>10</timeout>
       </integration>
  3. Sysmon events reach custom-misp only with the opt-in rules, which raise
     the per-event Sysmon rules from level 0 to 3. Read the file's header
@@ -203,7 +215,7 @@ echo "Remove the custom-misp and custom-telegram <integration> blocks from ossec
 endef
 
 install: export MISP_TELEGRAM_INSTALL_SH = $(install_script)
-install: build
+install:
 	@sh -c "$$MISP_TELEGRAM_INSTALL_SH"
 
 uninstall: export MISP_TELEGRAM_UNINSTALL_SH = $(uninstall_script)

@@ -67,6 +67,7 @@ func TestMakeInstall(t *testing.T) {
 	// First install: every path with its mode and content.
 	// Its own BINDIR, so that this build cannot race with another test's.
 	binDir := t.TempDir()
+	runMake(t, root, "build", "BINDIR="+binDir)
 	out := runMake(t, root, "install", "DESTDIR="+dest, "BINDIR="+binDir)
 
 	for _, f := range installed {
