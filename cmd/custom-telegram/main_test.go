@@ -599,6 +599,22 @@ func TestForbidden(t *testing.T) {
 	assertNoToken(t, "stdout", r.stdout)
 }
 
+func TestTokenInDescription(t *testing.T) {
+	t.Parallel()
+	h := newHome(t, nil)
+	h.bot.Script(standin.BotError(400, "Bad Request: chat not found at path /bot"+testToken+"/sendMessage"))
+
+	r := h.runAlert("a", misp920100("1.1", "198.51.100.1"))
+
+	wantStatus(t, r, 6)
+	log := h.log()
+	if !strings.Contains(r.stderr, "/bot[REDACTED]/sendMessage") {
+		t.Errorf("stderr = %q, want the description with the token replaced", r.stderr)
+	}
+	assertNoToken(t, "log", log)
+	assertNoToken(t, "stderr", r.stderr)
+}
+
 func TestHangingBotAPI(t *testing.T) {
 	t.Parallel()
 	h := newHome(t, func(s settings) {

@@ -73,6 +73,12 @@ func BotHTML502() BotResponse {
 	}
 }
 
+// BotRaw returns status with body as it is, for responses that a proxy or a
+// self-hosted server might send and the helpers above do not build.
+func BotRaw(status int, contentType, body string) BotResponse {
+	return BotResponse{status: status, contentType: contentType, body: body}
+}
+
 func botError(code int, description string, parameters map[string]any) BotResponse {
 	answer := map[string]any{"ok": false, "error_code": code, "description": description}
 	if parameters != nil {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -242,5 +243,50 @@ func TestClientPercentInAPIURL(t *testing.T) {
 	assertNoToken(t, err)
 	if strings.Contains(err.Error(), "EXTRA") {
 		t.Errorf("the endpoint format was broken by %%: %v", err)
+	}
+}
+
+func TestClientRedactsTokenInResponse(t *testing.T) {
+	secretPart := testToken[strings.Index(testToken, ":")+1:]
+	tests := []struct {
+		name     string
+		response standin.BotResponse
+	}{
+		{"description with path", standin.BotError(400, "Bad Request: path /bot"+testToken+"/sendMessage")},
+		{"description query escaped", standin.BotError(400, "Bad Request: token="+url.QueryEscape(testToken))},
+		{"secret part only", standin.BotError(400, "Bad Request: unknown key "+secretPart)},
+		{"unauthorized with hint", standin.BotError(401, "Unauthorized: "+testToken)},
+		{"no error code", standin.BotRaw(418, "application/json", `{"ok":false,"description":"proxy rejected /bot`+testToken+`/sendMessage"}`)},
+	}
+	for _, tc := range tests {
+		for _, method := range []string{"sendMessage", "getMe"} {
+			t.Run(tc.name+"/"+method, func(t *testing.T) {
+				bot := standin.NewBotAPI()
+				defer bot.Close()
+				bot.Script(tc.response)
+				c := newTestClient(t, bot.URL(), time.Second)
+
+				var err error
+				if method == "getMe" {
+					_, err = c.GetMe(context.Background())
+				} else {
+					err = c.Send(context.Background(), Message{ChatID: "-1001", Text: "x"})
+				}
+
+				var tgErr *Error
+				if !errors.As(err, &tgErr) {
+					t.Fatalf("%s = %v, want an *Error", method, err)
+				}
+				assertNoToken(t, err)
+				for _, text := range []string{tgErr.Description, tgErr.Hint} {
+					if strings.Contains(text, secretPart) {
+						t.Errorf("field contains the token: %q", text)
+					}
+				}
+				if !strings.Contains(tgErr.Description, secret.Placeholder) {
+					t.Errorf("Description = %q, want the token replaced by %s", tgErr.Description, secret.Placeholder)
+				}
+			})
+		}
 	}
 }

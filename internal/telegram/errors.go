@@ -89,9 +89,21 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// classify turns what MakeRequest returned into an *Error. status is the
-// HTTP status seen, 0 when no response came.
+// classify turns a failed request into an *Error. err is what
+// MakeRequest returned, or a *tgbotapi.Error built by GetMe. status is the
+// HTTP status seen, 0 when no response came. Every *Error this package
+// returns is built here, so that the token is removed from every text taken
+// from a response or an error: a self-hosted Bot API server or a proxy may
+// echo the request path, /bot<TOKEN>/method, in its description.
 func classify(err error, status int, token string) *Error {
+	e := classifyCause(err, status, token)
+	e.Description = redactString(e.Description, token)
+	e.Hint = redactString(e.Hint, token)
+	e.Err = redact(e.Err, token)
+	return e
+}
+
+func classifyCause(err error, status int, token string) *Error {
 	var apiErr *tgbotapi.Error
 	if errors.As(err, &apiErr) {
 		code := apiErr.Code
@@ -109,6 +121,16 @@ func classify(err error, status int, token string) *Error {
 		return classifyNonJSON(status, err)
 	}
 	return &Error{Kind: KindTemporary, Description: err.Error(), Err: err}
+}
+
+// responseError is the error of a Bot API response with "ok":false, in the
+// form classify reads.
+func responseError(code int, description string, retryAfter int, migrateTo int64) error {
+	return &tgbotapi.Error{
+		Code:               code,
+		Message:            description,
+		ResponseParameters: tgbotapi.ResponseParameters{RetryAfter: retryAfter, MigrateToChatID: migrateTo},
+	}
 }
 
 // classifyAPI sorts a Bot API error response. The description texts are the
@@ -194,13 +216,40 @@ func redact(err error, token string) error {
 	return redacted
 }
 
+// minSecretLen is the shortest part after the colon of a token that is
+// redacted on its own. @BotFather issues 35 characters there.
+const minSecretLen = 16
+
+// tokenForms returns the token as it may appear in a text: as it is, path
+// and query escaped, and its secret part after the bot id, alone.
+func tokenForms(token string) []string {
+	forms := []string{token, url.PathEscape(token), url.QueryEscape(token)}
+	if _, secretPart, ok := strings.Cut(token, ":"); ok && len(secretPart) >= minSecretLen {
+		forms = append(forms, secretPart)
+	}
+	return forms
+}
+
 func containsToken(s, token string) bool {
-	return strings.Contains(s, token) || strings.Contains(s, url.PathEscape(token))
+	if token == "" {
+		return false
+	}
+	for _, form := range tokenForms(token) {
+		if strings.Contains(s, form) {
+			return true
+		}
+	}
+	return false
 }
 
 func redactString(s, token string) string {
-	s = strings.ReplaceAll(s, token, secret.Placeholder)
-	return strings.ReplaceAll(s, url.PathEscape(token), secret.Placeholder)
+	if token == "" {
+		return s
+	}
+	for _, form := range tokenForms(token) {
+		s = strings.ReplaceAll(s, form, secret.Placeholder)
+	}
+	return s
 }
 
 type redactedError struct {

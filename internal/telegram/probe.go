@@ -9,11 +9,10 @@ import (
 )
 
 // GetMe calls the Bot API's getMe and returns the username of the bot the
-// token belongs to. The set-up check calls it; deliveries never do. It uses the
-// client's HTTP client directly, so only client.go imports the Bot API
-// library. A failure is an *Error whose fields (Code, Description, Kind)
-// describe it; its Error text names sendMessage, so callers that print it
-// should build their own message from the fields.
+// token belongs to. The set-up check calls it; deliveries never do. It uses
+// the client's HTTP client directly. A failure is an *Error whose fields
+// (Code, Description, Kind) describe it; its Error text names sendMessage, so
+// callers that print it should build their own message from the fields.
 func (c *Client) GetMe(ctx context.Context) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, fmt.Sprintf(c.endpoint, c.token, "getMe"), nil)
 	if err != nil {
@@ -38,14 +37,11 @@ func (c *Client) GetMe(ctx context.Context) (string, error) {
 		} `json:"result"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes)).Decode(&answer); err != nil {
-		return "", classifyNonJSON(resp.StatusCode, redact(err, c.token))
+		return "", classify(err, resp.StatusCode, c.token)
 	}
 	if !answer.OK {
-		code := answer.ErrorCode
-		if code == 0 {
-			code = resp.StatusCode
-		}
-		return "", classifyAPI(code, answer.Description, answer.Parameters.RetryAfter, answer.Parameters.MigrateToChatID)
+		err := responseError(answer.ErrorCode, answer.Description, answer.Parameters.RetryAfter, answer.Parameters.MigrateToChatID)
+		return "", classify(err, resp.StatusCode, c.token)
 	}
 	return answer.Result.Username, nil
 }
