@@ -52,7 +52,9 @@ EXIT STATUS
   3  config file or template missing or invalid
   4  alert file missing, not JSON, or in the legacy key='value' format
   6  Telegram rejected the request for good (token, chat, topic, permissions)
-     or this alert's message; the log line names the setting to fix
+     or this alert's message; the log line names the setting to fix. Also
+     when the message was not sent and the state file var/misp-telegram/
+     telegram.json cannot be used to keep it
 `
 
 func main() {
@@ -124,7 +126,7 @@ func exitStatus(err error) int {
 		return integratord.ExitConfig
 	case errors.As(err, &alertErr):
 		return integratord.ExitAlert
-	case errors.As(err, &tgErr):
+	case errors.Is(err, telegram.ErrNotKept), errors.As(err, &tgErr):
 		return integratord.ExitDelivery
 	default:
 		return integratord.ExitInternal

@@ -615,6 +615,62 @@ func TestTokenInDescription(t *testing.T) {
 	assertNoToken(t, "stderr", r.stderr)
 }
 
+func TestStateFileUnusable(t *testing.T) {
+	tests := []struct {
+		name     string
+		response []standin.BotResponse
+
+		status  int
+		outcome string
+	}{
+		{"sent", nil, 0, "outcome=sent"},
+		{"not sent", []standin.BotResponse{standin.BotRetryAfter(60)}, 6, "outcome=dropped"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHome(t, nil)
+			statePath := filepath.Join(h.dir, "var", "misp-telegram", storm.FileName)
+			if err := os.MkdirAll(statePath, 0o750); err != nil {
+				t.Fatal(err)
+			}
+			h.bot.Script(tc.response...)
+
+			r := h.runAlert("a", misp920100("1.1", "198.51.100.1"))
+
+			wantStatus(t, r, tc.status)
+			log := h.log()
+			stateLines := 0
+			for line := range strings.Lines(log) {
+				if strings.Contains(line, "state file unusable") {
+					stateLines++
+					if !strings.Contains(line, "level=ERROR") || !strings.Contains(line, statePath) || !strings.Contains(line, "wazuh user") {
+						t.Errorf("state line lacks the level, path or fix:\n%s", line)
+					}
+				}
+			}
+			if stateLines != 1 {
+				t.Errorf("%d lines about the unusable state file, want 1:\n%s", stateLines, log)
+			}
+			if !strings.Contains(log, tc.outcome) {
+				t.Errorf("log lacks %s:\n%s", tc.outcome, log)
+			}
+			if strings.Contains(log, "kept") {
+				t.Errorf("log claims a message was kept:\n%s", log)
+			}
+			if tc.status == 0 {
+				return
+			}
+			if n := strings.Count(log, "msg=\"run failed\""); n != 1 || strings.Count(log, "message dropped") != 1 {
+				t.Errorf("log should say once that the message was dropped:\n%s", log)
+			}
+			if !strings.Contains(r.stderr, "message dropped") {
+				t.Errorf("stderr = %q, want the drop for integratord's log", r.stderr)
+			}
+		})
+	}
+}
+
 func TestHangingBotAPI(t *testing.T) {
 	t.Parallel()
 	h := newHome(t, func(s settings) {

@@ -75,7 +75,8 @@ func (s *Store) Update(ctx context.Context, fn func(*State) error) error {
 		return data, nil
 	})
 	if err != nil && !ran {
-		return fmt.Errorf("%w: %s: %w", ErrUnavailable, s.Path, err)
+		// err names the file or the lock file already.
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }

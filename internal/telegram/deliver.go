@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
 
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/state"
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/storm"
 )
 
@@ -88,38 +90,67 @@ type Deliverer struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
+// ErrNotKept marks a Deliver error for this run's message when it was not
+// sent and could not be kept, because the state file is unusable or could
+// not be saved.
+var ErrNotKept = errors.New("message dropped: not sent, and the telegram state file cannot keep it")
+
 // Deliver handles this run's alert. It returns an *Error when a message
 // failed for good. With KindPermanent the config needs fixing and the
 // message stays queued. With KindRejected this run's message was dropped.
 // Messages queued for later runs are not an error. When the state file
-// cannot be used, it sends without rate limit, dedupe or queue, because
-// sending beats silence.
+// cannot be used, it sends this run's message without rate limit, dedupe
+// or queue, because sending beats silence. If that message is not sent
+// then, or is queued in a state that cannot be saved, the error wraps
+// ErrNotKept.
 func (d *Deliverer) Deliver(ctx context.Context, item Item) (Result, error) {
 	var res Result
 	var sendErr error
 	err := d.Store.Update(ctx, func(st *storm.State) error {
-		res, sendErr = d.process(ctx, st.Chat(d.Target.ChatID), item)
+		res, sendErr = d.process(ctx, st.Chat(d.Target.ChatID), item, true)
 		return nil
 	})
 	if errors.Is(err, storm.ErrUnavailable) {
-		d.Log.Warn("telegram state unavailable: sending without rate limit, dedupe or queue", "error", err)
-		res, sendErr = d.process(ctx, &storm.Chat{}, item)
+		d.logUnusable(err)
+		res, sendErr = d.process(ctx, &storm.Chat{}, item, false)
 		if res.Pending > 0 {
-			d.Log.Warn("messages not sent and not kept, because the state is unavailable", "dropped", res.Pending)
-			if res.Outcome == OutcomeQueued {
-				res.Outcome = OutcomeDropped
-			}
-			res.Pending = 0
+			res.Outcome, res.Pending = OutcomeDropped, 0
+			return res, notKept(sendErr, err)
 		}
 		return res, sendErr
 	}
 	if err != nil {
-		d.Log.Warn("telegram state not saved: rate limit, dedupe and queue changes of this run are lost", "error", err)
+		d.Log.Warn("telegram state file not saved: rate limit, dedupe and queue changes of this run are lost; make its directory writable by the wazuh user", "path", d.Store.Path, "error", err)
+		if res.Outcome == OutcomeQueued {
+			res.Outcome = OutcomeDropped
+			return res, notKept(sendErr, err)
+		}
 	}
 	return res, sendErr
 }
 
-func (d *Deliverer) process(ctx context.Context, chat *storm.Chat, item Item) (Result, error) {
+// logUnusable logs why Deliver goes on without the state file.
+func (d *Deliverer) logUnusable(err error) {
+	if errors.Is(err, state.ErrLockTimeout) {
+		d.Log.Warn("telegram state file locked by another run for too long: sending this run's message without rate limit, dedupe or queue", "path", d.Store.Path, "lock_timeout", d.Store.LockTimeout.String(), "error", err)
+		return
+	}
+	d.Log.Error("telegram state file unusable: sending this run's message without rate limit, dedupe or queue; remove or fix the file, and make its directory writable by the wazuh user", "path", d.Store.Path, "error", err)
+}
+
+// notKept returns the error for this run's message when it was neither
+// sent nor kept. It wraps sendErr when there is one, so that a permanent
+// failure keeps its hint.
+func notKept(sendErr, stateErr error) error {
+	if sendErr != nil {
+		return fmt.Errorf("%w: %w", ErrNotKept, sendErr)
+	}
+	return fmt.Errorf("%w: %w", ErrNotKept, stateErr)
+}
+
+// process applies the policy to chat. durable is false when chat is not
+// saved, so that log lines never say a message is kept.
+func (d *Deliverer) process(ctx context.Context, chat *storm.Chat, item Item, durable bool) (Result, error) {
 	now := d.now()
 	chat.Prune(now, d.Limits.DedupeWindow)
 	if chat.MigratedTo != "" {
@@ -137,7 +168,7 @@ func (d *Deliverer) process(ctx context.Context, chat *storm.Chat, item Item) (R
 		id = chat.Enqueue(now, item.AlertID, item.RuleID, item.Payload)
 	}
 
-	sent, sendErr := d.flush(ctx, chat, id)
+	sent, sendErr := d.flush(ctx, chat, id, durable)
 
 	res := Result{Outcome: OutcomeQueued, Sent: len(sent)}
 	switch {
@@ -176,7 +207,7 @@ const (
 // flush sends queued messages oldest first while the 429 block, the tokens
 // and ctx allow. It returns the ids sent, and an *Error for a permanent
 // failure or for the rejection of message current.
-func (d *Deliverer) flush(ctx context.Context, chat *storm.Chat, current uint64) (map[uint64]bool, error) {
+func (d *Deliverer) flush(ctx context.Context, chat *storm.Chat, current uint64, durable bool) (map[uint64]bool, error) {
 	sent := map[uint64]bool{}
 	var failure error
 	for len(chat.Pending) > 0 {
@@ -186,7 +217,7 @@ func (d *Deliverer) flush(ctx context.Context, chat *storm.Chat, current uint64)
 			break
 		}
 		if ctx.Err() != nil {
-			d.Log.Warn("run budget used up: messages stay queued", "pending", len(chat.Pending))
+			d.Log.Warn(keptOr(durable, "run budget used up: messages stay queued", "run budget used up: message not sent"), "pending", len(chat.Pending))
 			break
 		}
 		if !chat.TakeToken(now, d.Limits) {
@@ -195,7 +226,7 @@ func (d *Deliverer) flush(ctx context.Context, chat *storm.Chat, current uint64)
 		}
 
 		p := chat.Pending[0]
-		status, err := d.send(ctx, chat, p)
+		status, err := d.send(ctx, chat, p, durable)
 		if status == statusSent {
 			sent[p.ID] = true
 		}
@@ -217,7 +248,7 @@ func (d *Deliverer) flush(ctx context.Context, chat *storm.Chat, current uint64)
 
 // send sends one queued message, applying the policy for each kind of
 // failure.
-func (d *Deliverer) send(ctx context.Context, chat *storm.Chat, p storm.Pending) (sendStatus, error) {
+func (d *Deliverer) send(ctx context.Context, chat *storm.Chat, p storm.Pending, durable bool) (sendStatus, error) {
 	log := d.Log.With("alert_id", p.AlertID, "rule_id", p.RuleID)
 	note := chat.Suppressed
 	content, err := d.Render(p.Payload, note)
@@ -268,13 +299,13 @@ func (d *Deliverer) send(ctx context.Context, chat *storm.Chat, p storm.Pending)
 				}
 			}
 			chat.BlockUntil(d.now().Add(wait))
-			log.Warn("Telegram rate limit (429): message kept for a run after blocked_until", "retry_after_s", wait.Seconds(), "blocked_until", chat.BlockedUntil)
+			log.Warn(keptOr(durable, "Telegram rate limit (429): message kept for a run after blocked_until", "Telegram rate limit (429): message not sent"), "retry_after_s", wait.Seconds(), "blocked_until", chat.BlockedUntil)
 			return statusStop, nil
 
 		case KindMigrated:
 			newID := strconv.FormatInt(tgErr.NewChatID, 10)
 			if migrated || newID == msg.ChatID {
-				log.Error("Telegram named a new chat id again after a migration: message kept", "chat_id", msg.ChatID, "new_chat_id", newID)
+				log.Error(keptOr(durable, "Telegram named a new chat id again after a migration: message kept", "Telegram named a new chat id again after a migration: message not sent"), "chat_id", msg.ChatID, "new_chat_id", newID)
 				return statusStop, tgErr
 			}
 			migrated = true
@@ -293,7 +324,7 @@ func (d *Deliverer) send(ctx context.Context, chat *storm.Chat, p storm.Pending)
 			msg.Text, msg.ParseMode = content.Plain, ""
 
 		case KindPermanent:
-			log.Error("Telegram rejected the request: fix the config, messages stay queued", "status", tgErr.Code, "description", tgErr.Description, "fix", tgErr.Hint)
+			log.Error(keptOr(durable, "Telegram rejected the request: fix the config, messages stay queued", "Telegram rejected the request: fix the config"), "status", tgErr.Code, "description", tgErr.Description, "fix", tgErr.Hint)
 			return statusStop, tgErr
 
 		case KindRejected:
@@ -309,12 +340,21 @@ func (d *Deliverer) send(ctx context.Context, chat *storm.Chat, p storm.Pending)
 					continue
 				}
 			}
-			log.Warn("Bot API request failed: message kept for the next run", "error", tgErr)
+			log.Warn(keptOr(durable, "Bot API request failed: message kept for the next run", "Bot API request failed: message not sent"), "error", tgErr)
 			return statusKept, nil
 		}
 	}
-	log.Warn("message not sent after the maximum number of attempts: kept for the next run", "attempts", maxAttempts)
+	log.Warn(keptOr(durable, "message not sent after the maximum number of attempts: kept for the next run", "message not sent after the maximum number of attempts"), "attempts", maxAttempts)
 	return statusKept, nil
+}
+
+// keptOr returns kept when the state is saved, else notKept: without a
+// saved state nothing is kept, and Deliver reports the drop once.
+func keptOr(durable bool, kept, notKept string) string {
+	if durable {
+		return kept
+	}
+	return notKept
 }
 
 // markPlain makes queued message id go out as plain text from now on.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/state"
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/storm"
 )
 
@@ -415,4 +416,114 @@ func TestDeliverRenderError(t *testing.T) {
 	if !strings.Contains(f.logs.String(), "cannot be rendered") {
 		t.Errorf("no log line for the dropped message:\n%s", f.logs)
 	}
+}
+
+// unusableState makes the fixture's state file unusable in the named way
+// and returns its path.
+func unusableState(t *testing.T, f *fixture, how string) string {
+	t.Helper()
+	path := f.d.Store.Path
+	switch how {
+	case "directory":
+		if err := os.Mkdir(path, 0o750); err != nil {
+			t.Fatal(err)
+		}
+	case "too large":
+		file, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer file.Close()
+		if err := file.Truncate(state.MaxFileSize + 1); err != nil {
+			t.Fatal(err)
+		}
+	case "unreadable":
+		if os.Geteuid() == 0 {
+			t.Skip("root reads files of any mode")
+		}
+		if err := os.WriteFile(path, []byte(`{"version":1}`), 0o000); err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatalf("unknown way %q", how)
+	}
+	return path
+}
+
+func TestDeliverStateUnusable(t *testing.T) {
+	for _, how := range []string{"directory", "too large", "unreadable"} {
+		t.Run(how+"/sent", func(t *testing.T) {
+			f := newFixture(t, defaultLimits)
+			path := unusableState(t, f, how)
+
+			res, err := f.deliver(t, item("1"))
+
+			if err != nil || res.Outcome != OutcomeSent {
+				t.Errorf("Deliver = %+v, %v; want sent without state", res, err)
+			}
+			errorLines := linesWith(f.logs.String(), "level=ERROR")
+			if len(errorLines) != 1 {
+				t.Fatalf("error lines = %q, want one about the state file", errorLines)
+			}
+			for _, want := range []string{path, "without rate limit", "wazuh user", "remove or fix"} {
+				if !strings.Contains(errorLines[0], want) {
+					t.Errorf("error line lacks %q:\n%s", want, errorLines[0])
+				}
+			}
+		})
+
+		t.Run(how+"/not sent", func(t *testing.T) {
+			f := newFixture(t, defaultLimits)
+			unusableState(t, f, how)
+			f.sender.results = []error{&Error{Kind: KindRateLimited, Code: 429, RetryAfter: time.Minute}}
+
+			res, err := f.deliver(t, item("1"))
+
+			if !errors.Is(err, ErrNotKept) {
+				t.Errorf("Deliver error = %v, want ErrNotKept", err)
+			}
+			if res.Outcome != OutcomeDropped || res.Pending != 0 {
+				t.Errorf("Deliver = %+v, want dropped with nothing pending", res)
+			}
+			if lines := linesWith(f.logs.String(), "kept"); len(lines) != 0 {
+				t.Errorf("log claims a message was kept:\n%s", strings.Join(lines, "\n"))
+			}
+			if lines := linesWith(f.logs.String(), "dropped"); len(lines) != 0 {
+				t.Errorf("log says dropped, want it only in the returned error:\n%s", strings.Join(lines, "\n"))
+			}
+			if !strings.Contains(err.Error(), "dropped") {
+				t.Errorf("error = %q, want it to say the message was dropped", err)
+			}
+		})
+	}
+}
+
+func TestDeliverStateUnusablePermanent(t *testing.T) {
+	f := newFixture(t, defaultLimits)
+	unusableState(t, f, "directory")
+	forbidden := &Error{Kind: KindPermanent, Code: 403, Description: "Forbidden: bot was kicked", Hint: "add the bot"}
+	f.sender.results = []error{forbidden}
+
+	res, err := f.deliver(t, item("1"))
+
+	if !errors.Is(err, ErrNotKept) || !errors.Is(err, forbidden) {
+		t.Errorf("Deliver error = %v, want ErrNotKept wrapping the 403", err)
+	}
+	if res.Outcome != OutcomeDropped {
+		t.Errorf("Deliver = %+v, want dropped", res)
+	}
+	if lines := linesWith(f.logs.String(), "stay queued"); len(lines) != 0 {
+		t.Errorf("log claims messages stay queued:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+// linesWith returns the lines of logs that contain s.
+func linesWith(logs, s string) []string {
+	var out []string
+	for line := range strings.Lines(logs) {
+		if strings.Contains(line, s) {
+			out = append(out, strings.TrimSuffix(line, "\n"))
+		}
+	}
+	return out
 }
