@@ -558,6 +558,40 @@ func TestRetryAfterLong(t *testing.T) {
 	}
 }
 
+func TestRetryAfterHuge(t *testing.T) {
+	t.Parallel()
+	h := newHome(t, nil)
+	h.bot.Script(standin.BotRetryAfter(999999))
+
+	r := h.runAlert("a", misp920100("1.1", "198.51.100.1"))
+
+	wantStatus(t, r, 0)
+	if log := h.log(); !strings.Contains(log, "level=ERROR") || !strings.Contains(log, "max_block=1h0m0s") {
+		t.Errorf("no error line naming max_block:\n%s", log)
+	}
+	if until := time.Until(h.chatState().BlockedUntil); until < 59*time.Minute || until > time.Hour {
+		t.Errorf("blocked_until is %v from now, want about an hour", until)
+	}
+
+	r = h.runAlert("b", misp920100("1.2", "198.51.100.2"))
+
+	wantStatus(t, r, 0)
+	if n := len(h.bot.Requests()); n != 1 {
+		t.Fatalf("stand-in saw %d requests while blocked, want still 1", n)
+	}
+	var blocked string
+	for line := range strings.Lines(h.log()) {
+		if strings.Contains(line, "Telegram asked to wait") {
+			blocked = line
+		}
+	}
+	for _, want := range []string{"level=WARN", "remaining=", "pending=2"} {
+		if !strings.Contains(blocked, want) {
+			t.Errorf("line for the blocked run lacks %s: %q", want, blocked)
+		}
+	}
+}
+
 func TestMigration(t *testing.T) {
 	t.Parallel()
 	h := newHome(t, nil)

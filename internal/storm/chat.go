@@ -84,6 +84,13 @@ func (c *Chat) refill(now time.Time, l Limits) {
 	c.RefilledAt = now
 }
 
+// MaxBlock caps a 429 block. Telegram documents no maximum for
+// retry_after, and its flood waits are usually seconds to minutes. A longer
+// block holds every alert in the queue, where telegram.max_pending drops the
+// oldest, so a longer wait costs alerts. A request after MaxBlock while the
+// limit is still active only gets a new 429.
+const MaxBlock = time.Hour
+
 // Blocked reports whether a 429 response forbids requests at now.
 func (c *Chat) Blocked(now time.Time) bool { return now.Before(c.BlockedUntil) }
 
@@ -92,6 +99,18 @@ func (c *Chat) BlockUntil(until time.Time) {
 	if until.After(c.BlockedUntil) {
 		c.BlockedUntil = until
 	}
+}
+
+// LimitBlock cuts a block that ends more than MaxBlock after now to end
+// MaxBlock after now, and reports whether it did. A stored blocked_until
+// can be that far ahead after a clock change or a hand-edited file.
+func (c *Chat) LimitBlock(now time.Time) bool {
+	limit := now.Add(MaxBlock)
+	if !c.BlockedUntil.After(limit) {
+		return false
+	}
+	c.BlockedUntil = limit
+	return true
 }
 
 // Duplicate reports whether an alert with key was accepted less than window

@@ -67,6 +67,36 @@ func TestBlocked(t *testing.T) {
 	}
 }
 
+func TestLimitBlock(t *testing.T) {
+	tests := []struct {
+		name  string
+		until time.Time
+
+		want    time.Time
+		limited bool
+	}{
+		{"year 9999", time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), t0.Add(MaxBlock), true},
+		{"just over", t0.Add(MaxBlock + time.Second), t0.Add(MaxBlock), true},
+		{"at the cap", t0.Add(MaxBlock), t0.Add(MaxBlock), false},
+		{"a minute", t0.Add(time.Minute), t0.Add(time.Minute), false},
+		{"none", time.Time{}, time.Time{}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Chat{BlockedUntil: tc.until}
+
+			limited := c.LimitBlock(t0)
+
+			if limited != tc.limited {
+				t.Errorf("LimitBlock = %v, want %v", limited, tc.limited)
+			}
+			if !c.BlockedUntil.Equal(tc.want) {
+				t.Errorf("BlockedUntil = %v, want %v", c.BlockedUntil, tc.want)
+			}
+		})
+	}
+}
+
 func TestDuplicate(t *testing.T) {
 	window := 10 * time.Minute
 	c := &Chat{}

@@ -88,6 +88,8 @@ func TestClientClassify(t *testing.T) {
 		hint       string
 	}{
 		{"429", standin.BotRetryAfter(17), "x", KindRateLimited, 429, 17 * time.Second, 0, ""},
+		{"429 for days", standin.BotRetryAfter(999999), "x", KindRateLimited, 429, 999999 * time.Second, 0, ""},
+		{"429 past int64", standin.BotRetryAfter(20_000_000_000), "x", KindRateLimited, 429, maxRetryAfter, 0, ""},
 		{"migrated", standin.BotMigrate(-1009876), "x", KindMigrated, 400, 0, -1009876, ""},
 		{"bad markup", standin.BotOK(), "1.2", KindParse, 400, 0, 0, ""},
 		{"kicked", standin.BotForbidden(), "x", KindPermanent, 403, 0, 0, "telegram.chat_id"},

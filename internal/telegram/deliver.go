@@ -153,6 +153,9 @@ func notKept(sendErr, stateErr error) error {
 func (d *Deliverer) process(ctx context.Context, chat *storm.Chat, item Item, durable bool) (Result, error) {
 	now := d.now()
 	chat.Prune(now, d.Limits.DedupeWindow)
+	if chat.LimitBlock(now) {
+		d.Log.Warn("stored blocked_until is more than max_block ahead: cut to max_block", "blocked_until", chat.BlockedUntil, "max_block", storm.MaxBlock.String())
+	}
 	if chat.MigratedTo != "" {
 		d.Log.Error("telegram.chat_id is outdated: the group became a supergroup, so set telegram.chat_id to the new id", "chat_id", d.Target.ChatID, "new_chat_id", chat.MigratedTo)
 	}
@@ -213,7 +216,8 @@ func (d *Deliverer) flush(ctx context.Context, chat *storm.Chat, current uint64,
 	for len(chat.Pending) > 0 {
 		now := d.now()
 		if chat.Blocked(now) {
-			d.Log.Info("Telegram asked to wait (429): messages stay queued", "blocked_until", chat.BlockedUntil, "pending", len(chat.Pending))
+			remaining := chat.BlockedUntil.Sub(now).Round(time.Second)
+			d.Log.Warn("Telegram asked to wait (429): messages stay queued", "blocked_until", chat.BlockedUntil, "remaining", remaining.String(), "pending", len(chat.Pending))
 			break
 		}
 		if ctx.Err() != nil {
@@ -291,6 +295,10 @@ func (d *Deliverer) send(ctx context.Context, chat *storm.Chat, p storm.Pending,
 		switch tgErr.Kind {
 		case KindRateLimited:
 			wait := tgErr.RetryAfter
+			if wait > storm.MaxBlock {
+				log.Error("Telegram asked to wait longer than max_block (429): waiting max_block only", "retry_after_s", wait.Seconds(), "max_block", storm.MaxBlock.String())
+				wait = storm.MaxBlock
+			}
 			if !waited && d.fits(ctx, wait) {
 				waited = true
 				log.Info("Telegram rate limit (429): waiting, then retrying once", "retry_after_s", wait.Seconds())

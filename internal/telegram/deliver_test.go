@@ -272,6 +272,66 @@ func TestDeliverRetryAfterLong(t *testing.T) {
 	}
 }
 
+func TestDeliverRetryAfterCapped(t *testing.T) {
+	f := newFixture(t, defaultLimits)
+	f.sender.results = []error{&Error{Kind: KindRateLimited, Code: 429, RetryAfter: 999999 * time.Second}}
+
+	res, err := f.deliver(t, item("1"))
+	if err != nil || res.Outcome != OutcomeQueued {
+		t.Fatalf("Deliver = %+v, %v; want queued", res, err)
+	}
+	if lines := linesWith(f.logs.String(), "level=ERROR"); len(lines) != 1 || !strings.Contains(lines[0], "max_block=1h0m0s") {
+		t.Errorf("error lines = %q, want one naming max_block", lines)
+	}
+
+	f.logs.Reset()
+	f.now = t0.Add(30 * time.Minute)
+	f.deliver(t, item("2"))
+	if got := len(f.sender.sent); got != 1 {
+		t.Fatalf("sent %d requests while blocked, want only the first", got)
+	}
+	blocked := linesWith(f.logs.String(), "blocked_until")
+	if len(blocked) != 1 {
+		t.Fatalf("lines naming blocked_until = %q, want 1", blocked)
+	}
+	for _, want := range []string{"level=WARN", "remaining=30m0s", "pending=2"} {
+		if !strings.Contains(blocked[0], want) {
+			t.Errorf("blocked line lacks %s:\n%s", want, blocked[0])
+		}
+	}
+
+	f.now = t0.Add(time.Hour)
+	res, _ = f.deliver(t, item("3"))
+	if res.Outcome != OutcomeSent || res.Sent != 3 {
+		t.Errorf("Deliver after an hour = %+v, want the 3 messages sent", res)
+	}
+}
+
+func TestDeliverStoredBlockCapped(t *testing.T) {
+	f := newFixture(t, defaultLimits)
+	err := f.d.Store.Update(context.Background(), func(st *storm.State) error {
+		st.Chat("-1001").BlockedUntil = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	res, _ := f.deliver(t, item("1"))
+	if res.Outcome != OutcomeQueued {
+		t.Fatalf("Deliver = %+v, want queued while blocked", res)
+	}
+	if !strings.Contains(f.logs.String(), "level=WARN") || !strings.Contains(f.logs.String(), "remaining=1h0m0s") {
+		t.Errorf("no warning with the block cut to an hour:\n%s", f.logs)
+	}
+
+	f.now = t0.Add(time.Hour)
+	res, _ = f.deliver(t, item("2"))
+	if res.Outcome != OutcomeSent || res.Sent != 2 {
+		t.Errorf("Deliver after an hour = %+v, want both messages sent", res)
+	}
+}
+
 func TestDeliverMigrated(t *testing.T) {
 	f := newFixture(t, defaultLimits)
 	f.sender.results = []error{&Error{Kind: KindMigrated, Code: 400, NewChatID: -1009876}}

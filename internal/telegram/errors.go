@@ -58,6 +58,10 @@ func (k Kind) String() string {
 // defaultRetryAfter is used for a 429 whose response names no retry_after.
 const defaultRetryAfter = 5 * time.Second
 
+// maxRetryAfter bounds RetryAfter, so that a retry_after in seconds cannot
+// overflow time.Duration. The Deliverer caps the wait far lower.
+const maxRetryAfter = 1 << 31 * time.Second
+
 // Error is a failed sendMessage request. It never contains the bot token.
 type Error struct {
 	Kind Kind
@@ -141,7 +145,7 @@ func classifyAPI(code int, description string, retryAfter int, migrateTo int64) 
 	switch {
 	case code == 429:
 		e.Kind = KindRateLimited
-		e.RetryAfter = time.Duration(retryAfter) * time.Second
+		e.RetryAfter = time.Duration(min(retryAfter, int(maxRetryAfter/time.Second))) * time.Second
 		if e.RetryAfter <= 0 {
 			e.RetryAfter = defaultRetryAfter
 		}
