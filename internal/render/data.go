@@ -99,8 +99,9 @@ func NewSuppressed(deduped, dropped int, since time.Time) Suppressed {
 }
 
 // NewData builds the template data from an alert. eventBase is the MISP
-// base URL for event links (misp.event_url, else misp.url); the alert's own
-// data.misp.event_url wins when it is an http(s) URL.
+// base URL for event links (misp.event_url, else misp.url). The alert's own
+// data.misp.event_url is used only when it points at eventBase's scheme and
+// host.
 func NewData(a *alert.Alert, eventBase string) *Data {
 	get := func(path ...string) string {
 		s, _ := a.String(path...)
@@ -163,16 +164,50 @@ func NewData(a *alert.Alert, eventBase string) *Data {
 // cut URL points elsewhere, so a longer one is left out.
 const maxLinkBytes = 2048
 
-// eventLink returns the alert's own event URL when it is http(s), else
-// base + "/events/view/" + id, else "".
+// eventLink returns the alert's own event URL when it points at the
+// configured MISP, else base + "/events/view/" + id, else "". An alert can
+// be forged, so its URL must have the scheme and host of base and no user
+// info, which could disguise another host. The id must be digits, as MISP
+// event ids are.
 func eventLink(fromAlert, base, id string) string {
-	if IsWebURL(fromAlert) && len(fromAlert) <= maxLinkBytes {
-		return fromAlert
-	}
-	if base == "" || id == "" || !IsWebURL(base) {
+	if base == "" || !IsWebURL(base) {
 		return ""
 	}
-	return strings.TrimRight(base, "/") + "/events/view/" + url.PathEscape(id)
+	if sameSite(fromAlert, base) && len(fromAlert) <= maxLinkBytes {
+		return fromAlert
+	}
+	if id == "" || strings.ContainsFunc(id, func(r rune) bool { return r < '0' || r > '9' }) {
+		return ""
+	}
+	return strings.TrimRight(base, "/") + "/events/view/" + id
+}
+
+// sameSite reports whether link is an http(s) URL without user info whose
+// scheme and host, port included, equal those of base. Hosts are compared
+// byte by byte after lowercasing ASCII letters only, so that no Unicode
+// look-alike or case folding (the Kelvin sign folds to k) matches.
+func sameSite(link, base string) bool {
+	if !IsWebURL(link) {
+		return false
+	}
+	l, err := url.Parse(link)
+	if err != nil || l.User != nil {
+		return false
+	}
+	b, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	return l.Scheme == b.Scheme && asciiLower(l.Host) == asciiLower(b.Host)
+}
+
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
 }
 
 // tags reads data.misp.tags: an array of strings, or of objects with a

@@ -311,7 +311,7 @@ func TestParseFileErrors(t *testing.T) {
 }
 
 func TestNewData(t *testing.T) {
-	d := NewData(loadAlert(t, filepath.Join("testdata", "alert_920100_full.json")), "https://ignored.example")
+	d := NewData(loadAlert(t, filepath.Join("testdata", "alert_920100_full.json")), "https://misp.example.org")
 
 	checks := []struct {
 		name      string
@@ -339,18 +339,31 @@ func TestNewData(t *testing.T) {
 }
 
 func TestEventLink(t *testing.T) {
+	const base = "https://misp.example.org"
 	tests := []struct {
 		name                string
 		fromAlert, base, id string
 
 		want string
 	}{
-		{"alert link wins", "https://a.example/e/1", "https://b.example", "1", "https://a.example/e/1"},
+		{"configured host", "https://misp.example.org/events/view/7", base, "1", "https://misp.example.org/events/view/7"},
+		{"host case differs", "https://MISP.example.org/events/view/7", base, "1", "https://MISP.example.org/events/view/7"},
+		{"user info", "https://user:pw@evil.example/events/view/7", base, "1", "https://misp.example.org/events/view/1"},
+		{"user info same host", "https://user:pw@misp.example.org/events/view/7", base, "1", "https://misp.example.org/events/view/1"},
+		{"look-alike host", "https://misp.exаmple.org/events/view/7", base, "1", "https://misp.example.org/events/view/1"},
+		{"punycode host", "https://misp.xn--exmple-4nf.org/events/view/7", base, "1", "https://misp.example.org/events/view/1"},
+		{"kelvin sign host", "https://\u212aey.example/", "https://key.example", "1", "https://key.example/events/view/1"},
+		{"other host", "https://evil.example/events/view/7", base, "1", "https://misp.example.org/events/view/1"},
+		{"other scheme", "http://misp.example.org/events/view/7", base, "1", "https://misp.example.org/events/view/1"},
+		{"other port", "https://misp.example.org:8443/events/view/7", base, "1", "https://misp.example.org/events/view/1"},
+		{"other host and no id", "https://evil.example/events/view/7", base, "", ""},
+		{"base with path", "https://misp.example.org/misp/events/view/7", "https://misp.example.org/misp/", "7", "https://misp.example.org/misp/events/view/7"},
 		{"base plus id", "", "https://misp.example/", "25", "https://misp.example/events/view/25"},
-		{"id escaped", "", "https://misp.example", "1/../x y", "https://misp.example/events/view/1%2F..%2Fx%20y"},
-		{"alert link not web", "javascript:x", "https://misp.example", "2", "https://misp.example/events/view/2"},
-		{"no id", "", "https://misp.example", "", ""},
-		{"no base", "", "", "3", ""},
+		{"id not digits", "", base, "1/../x y", ""},
+		{"id negative", "", base, "-1", ""},
+		{"alert link not web", "javascript:x", base, "2", "https://misp.example.org/events/view/2"},
+		{"no id", "", base, "", ""},
+		{"no base", "https://misp.example.org/events/view/7", "", "3", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
