@@ -15,8 +15,8 @@ import (
 )
 
 // runCheck runs "custom-misp check [-config PATH] [-home DIR]": one line per
-// check, then a summary. It returns 0 when no check failed, 1 when one did,
-// and 2 for invalid flags.
+// check, then a summary. It returns 0 when no check failed, 1 when one did
+// or when SIGINT or SIGTERM stopped the run, and 2 for invalid flags.
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("custom-misp check", flag.ContinueOnError)
 	flags.SetOutput(stderr)
@@ -36,5 +36,19 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := check.NewOptions(check.ProgramMISP, *home, *configPath)
-	return check.Print(stdout, check.Run(ctx, opts))
+	results, err := check.RunInterruptible(ctx, opts)
+	if err != nil {
+		return printInterrupted(stdout, stderr, results)
+	}
+	return check.Print(stdout, results)
+}
+
+// printInterrupted prints the results of the checks that finished before
+// a signal stopped the run, without the summary, and returns 1.
+func printInterrupted(stdout, stderr io.Writer, results []check.Result) int {
+	for _, r := range results {
+		fmt.Fprintln(stdout, r.Line())
+	}
+	fmt.Fprintln(stderr, "custom-misp check: stopped by a signal before every check finished")
+	return 1
 }

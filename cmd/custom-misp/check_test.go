@@ -2,10 +2,15 @@ package main
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/check"
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/integratord"
@@ -136,5 +141,61 @@ func TestCheckFlags(t *testing.T) {
 				t.Errorf("status = %d, want %d (stderr %q)", got, tc.want, stderr.String())
 			}
 		})
+	}
+}
+
+// TestCheckFIFOAndSignal runs check on a home whose etc/rules holds a FIFO
+// and whose MISP never responds, then sends SIGINT: check must skip the FIFO
+// and end on the signal, printing the checks that finished.
+func TestCheckFIFOAndSignal(t *testing.T) {
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}))
+	defer hang.Close()
+	home, configPath := checkHome(t, hang.URL)
+	fifo := filepath.Join(home, "etc", "rules", "local_rules.xml")
+	if err := syscall.Mkfifo(fifo, 0o640); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	// Opening the write end releases a reader blocked in open(2).
+	defer func() {
+		if writer, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+			writer.Close()
+		}
+	}()
+	cmd := exec.Command(binary, "check", "-home", home, "-config", configPath)
+	cmd.Env = cleanEnv()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	time.Sleep(500 * time.Millisecond)
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	select {
+	case err = <-exited:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-exited
+		t.Fatalf("check still ran 5s after SIGINT\nstdout:\n%s", stdout.String())
+	}
+
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit status = %d (%v), want 1", code, err)
+	}
+	if want := "WARN rules: etc/rules/local_rules.xml is a FIFO, not a regular file, so its rules were not checked"; !strings.Contains(stdout.String(), want) {
+		t.Errorf("stdout does not contain %q:\n%s", want, stdout.String())
+	}
+	if strings.Contains(stdout.String(), "misp:") {
+		t.Errorf("stdout shows a MISP result, want none before MISP responds:\n%s", stdout.String())
+	}
+	if want := "custom-misp check: stopped by a signal before every check finished"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr = %q, want it to contain %q", stderr.String(), want)
 	}
 }

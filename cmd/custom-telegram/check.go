@@ -23,7 +23,8 @@ func runCheck(args []string) int {
 }
 
 // runCheckTo prints one line per check, then a summary. It returns 0 when
-// no check failed, 1 when one did, and 2 for invalid flags.
+// no check failed, 1 when one did or when SIGINT or SIGTERM stopped the run,
+// and 2 for invalid flags.
 func runCheckTo(args []string, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("custom-telegram check", flag.ContinueOnError)
 	flags.SetOutput(stderr)
@@ -47,11 +48,25 @@ func runCheckTo(args []string, stdout, stderr io.Writer) int {
 	opts.NewTelegramProbe = newBotProbe
 	opts.SendTest = *sendTest
 
-	status := check.Print(stdout, check.Run(ctx, opts))
+	results, err := check.RunInterruptible(ctx, opts)
+	if err != nil {
+		return printInterrupted(stdout, stderr, results)
+	}
+	status := check.Print(stdout, results)
 	if !*sendTest {
 		fmt.Fprintln(stdout, "telegram.chat_id was not tested: add -send-test to post a test message")
 	}
 	return status
+}
+
+// printInterrupted prints the results of the checks that finished before
+// a signal stopped the run, without the summary, and returns 1.
+func printInterrupted(stdout, stderr io.Writer, results []check.Result) int {
+	for _, r := range results {
+		fmt.Fprintln(stdout, r.Line())
+	}
+	fmt.Fprintln(stderr, "custom-telegram check: stopped by a signal before every check finished")
+	return 1
 }
 
 // botProbe implements check.TelegramProbe with the delivery client.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/config"
@@ -23,6 +24,11 @@ func checkConfig(e *env) (*config.Config, []Result) {
 	}
 	if err != nil {
 		return nil, []Result{fail("config", oneLine(err.Error()), "run check as root or as the wazuh user")}
+	}
+	if !info.Mode().IsRegular() {
+		return nil, []Result{fail("config",
+			fmt.Sprintf("%s is %s, not a regular file, so both programs reject it", path, describeType(info.Mode())),
+			"replace it with a regular file (root:wazuh 0640), or pass -config")}
 	}
 
 	mode := configMode(e, path, info)
@@ -197,8 +203,16 @@ func checkTemplate(e *env, path string) Result {
 	if readable.Status != OK {
 		return readable
 	}
-	if _, err := render.ParseFile(path); err != nil {
-		return fail(name, oneLine(err.Error()), "fix the template, or set telegram.template to a shipped one under etc/misp-telegram/templates")
+	data, err := readRegular(path)
+	var skipped *skippedError
+	if errors.As(err, &skipped) {
+		return fail(name, skipped.Error(), "set telegram.template to a regular file, for example a shipped one under etc/misp-telegram/templates")
+	}
+	if err != nil {
+		return fail(name, oneLine(err.Error()), "point telegram.template at a readable file")
+	}
+	if _, err := render.Parse(filepath.Base(path), string(data)); err != nil {
+		return fail(name, oneLine(fmt.Sprintf("template %s: %v", path, err)), "fix the template, or set telegram.template to a shipped one under etc/misp-telegram/templates")
 	}
 	return ok(name, "%s parses and renders the sample alert", path)
 }

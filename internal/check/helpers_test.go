@@ -265,9 +265,17 @@ type fakeProbe struct {
 	getMeErr error
 	sendErr  error
 	sent     []string
+	// hang, when set, makes GetMe wait until it is closed and ignore its
+	// context, as a check blocked in a system call does.
+	hang chan struct{}
 }
 
-func (p *fakeProbe) GetMe(context.Context) (string, error) { return p.username, p.getMeErr }
+func (p *fakeProbe) GetMe(context.Context) (string, error) {
+	if p.hang != nil {
+		<-p.hang
+	}
+	return p.username, p.getMeErr
+}
 
 func (p *fakeProbe) SendTest(_ context.Context, text string) error {
 	p.sent = append(p.sent, text)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -149,7 +148,12 @@ func lenientDecoder(data []byte) *xml.Decoder {
 // options. name is the binary's file name, which <name> must equal.
 func checkOssecConf(e *env, name string) []Result {
 	path := filepath.Join(e.Home, "etc", "ossec.conf")
-	data, err := os.ReadFile(path)
+	data, err := readRegular(path)
+	var skipped *skippedError
+	if errors.As(err, &skipped) {
+		return []Result{warn("ossec.conf", skipped.Error()+", so the <integration> blocks were not checked",
+			"make etc/ossec.conf the manager's configuration file, or pass -home with the Wazuh installation directory")}
+	}
 	if err != nil {
 		return []Result{fail("ossec.conf", oneLine(err.Error()),
 			"pass -home with the Wazuh installation directory (the one holding etc/ossec.conf), and run check as root")}

@@ -137,7 +137,14 @@ func (s *ruleSet) readDir(home, dir string) []Rule {
 	var rules []Rule
 	for _, file := range files {
 		relative := filepath.Join(dir, filepath.Base(file))
-		data, err := os.ReadFile(file)
+		data, err := readRegular(file)
+		var skipped *skippedError
+		if errors.As(err, &skipped) {
+			s.problems = append(s.problems, warn("rules",
+				fmt.Sprintf("%s %s, so its rules were not checked", relative, skipped.Reason),
+				"remove it or make it a regular rules file: wazuh-analysisd loads every .xml file of "+dir))
+			continue
+		}
 		if err != nil {
 			s.problems = append(s.problems, warn("rules", oneLine(err.Error()), "run check as root"))
 			continue

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
+	"sync"
 	"syscall"
 
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/config"
@@ -75,36 +77,71 @@ type env struct {
 // Run runs every check for opts.Program in order and returns the results.
 // Network checks take their deadlines from the config's timeouts and ctx.
 func Run(ctx context.Context, opts Options) []Result {
-	e := &env{Options: opts, alertGate: defaultLogAlertLevel}
 	var results []Result
+	run(ctx, opts, func(r ...Result) { results = append(results, r...) })
+	return results
+}
+
+// RunInterruptible runs every check like Run, but returns as soon as ctx
+// ends, with the results of the checks that finished by then and ctx's
+// error. A check blocked in a system call cannot be stopped, so its
+// goroutine is left behind: the caller should exit soon after.
+func RunInterruptible(ctx context.Context, opts Options) ([]Result, error) {
+	var (
+		mu      sync.Mutex
+		results []Result
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run(ctx, opts, func(r ...Result) {
+			mu.Lock()
+			results = append(results, r...)
+			mu.Unlock()
+		})
+	}()
+
+	select {
+	case <-done:
+		return results, nil
+	case <-ctx.Done():
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(results), ctx.Err()
+	}
+}
+
+// run runs every check in order and passes each result to emit as soon as
+// its check finishes.
+func run(ctx context.Context, opts Options, emit func(...Result)) {
+	e := &env{Options: opts, alertGate: defaultLogAlertLevel}
 
 	if !e.Wazuh.Known() {
-		results = append(results, warn("wazuh user",
+		emit(warn("wazuh user",
 			"no wazuh user or group on this host, so what that user may read, write and run was not checked",
 			"run check on the Wazuh manager, where integratord runs the programs as wazuh:wazuh"))
 	}
 
 	cfg, configResults := checkConfig(e)
-	results = append(results, configResults...)
+	emit(configResults...)
 	e.cfg = cfg
 
 	name, binaryResults := checkBinary(e)
-	results = append(results, binaryResults...)
+	emit(binaryResults...)
 
-	results = append(results, checkOssecConf(e, name)...)
-	results = append(results, checkSecrets(e)...)
-	results = append(results, checkPaths(e)...)
-	results = append(results, checkRules(e)...)
+	emit(checkOssecConf(e, name)...)
+	emit(checkSecrets(e)...)
+	emit(checkPaths(e)...)
+	emit(checkRules(e)...)
 
 	// Only custom-misp writes to the queue socket.
 	switch e.Program {
 	case ProgramMISP:
-		results = append(results, checkQueue(e))
-		results = append(results, checkMISP(ctx, e)...)
+		emit(checkQueue(e))
+		emit(checkMISP(ctx, e)...)
 	case ProgramTelegram:
-		results = append(results, checkTelegram(ctx, e)...)
+		emit(checkTelegram(ctx, e)...)
 	}
-	return results
 }
 
 // usable reports whether the programs will be able to access path with every
