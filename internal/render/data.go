@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/alert"
 )
@@ -235,23 +236,51 @@ func tags(a *alert.Alert) []string {
 	return out
 }
 
-// clean repairs invalid UTF-8 and replaces control characters (line breaks
-// included) with spaces, so that a value stays on its template line.
+// clean repairs invalid UTF-8, replaces control characters (line breaks
+// included) with spaces, so that a value stays on its template line, and
+// removes format characters (Unicode category Cf). Those are invisible but
+// reorder or hide text: "\u202eexe.txt" shows as "txt.exe". The one kept is
+// a zero width joiner between two emoji, which draws them as one.
 func clean(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	if !strings.ContainsFunc(s, isControl) {
+	if !strings.ContainsFunc(s, needsCleaning) {
 		return s
 	}
-	return strings.Map(func(r rune) rune {
-		if isControl(r) {
-			return ' '
+	var b strings.Builder
+	b.Grow(len(s))
+	var prev rune
+	for i, r := range s {
+		switch {
+		case isControl(r):
+			r = ' '
+		case r == zeroWidthJoiner:
+			next, size := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
+			if size == 0 || !joinsEmoji(prev) || !unicode.Is(unicode.So, next) {
+				continue
+			}
+		case unicode.Is(unicode.Cf, r):
+			continue
 		}
-		return r
-	}, s)
+		b.WriteRune(r)
+		prev = r
+	}
+	return b.String()
+}
+
+const zeroWidthJoiner = '\u200d'
+
+func needsCleaning(r rune) bool {
+	return isControl(r) || unicode.Is(unicode.Cf, r)
 }
 
 func isControl(r rune) bool {
 	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+}
+
+// joinsEmoji reports whether r can end the emoji before a joiner: a symbol,
+// the emoji variation selector U+FE0F, or a skin tone modifier.
+func joinsEmoji(r rune) bool {
+	return unicode.Is(unicode.So, r) || r == '\ufe0f' || ('\U0001F3FB' <= r && r <= '\U0001F3FF')
 }
 
 func cleanAll(list []string) []string {

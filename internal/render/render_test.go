@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/alert"
@@ -78,7 +79,18 @@ func checkMessage(t *testing.T, m Message) Parsed {
 	if utf8.RuneCountInString(m.Plain) > MaxTextRunes || len(m.Plain) > MaxTextBytes {
 		t.Errorf("plain text exceeds the limits: %d bytes", len(m.Plain))
 	}
+	for _, text := range []string{m.Text, m.Plain} {
+		if i := strings.IndexFunc(text, isHiddenFormat); i >= 0 {
+			t.Errorf("message contains format character %U at byte %d: %q", []rune(text[i:])[0], i, text)
+		}
+	}
 	return parsed
+}
+
+// isHiddenFormat reports a format character (Unicode category Cf) other
+// than the zero width joiner, which emoji sequences keep.
+func isHiddenFormat(r rune) bool {
+	return unicode.Is(unicode.Cf, r) && r != '\u200d'
 }
 
 func TestRenderFixtures(t *testing.T) {
@@ -149,6 +161,8 @@ var hostileValues = map[string]string{
 	"invalid utf8": "bad\xff\xfe bytes \xc3( \xed\xa0\x80 end",
 	"line breaks":  "line1\nline2\r\n>quote\n```\n",
 	"thai":         "ทดสอบ 🚨 ไฟล์.exe",
+	"bidi":         "\u202eexe.txt \u2066x\u2069 \u200ez\u200f \u202a\u202b\u202c\u202d",
+	"invisible":    "a\u200bb\u200cc\u200dd\ufeffe\u00adf\u2060g\U000e0041h",
 }
 
 func hostileData(value string) *Data {
@@ -310,6 +324,39 @@ func TestParseFileErrors(t *testing.T) {
 	}
 }
 
+func TestClean(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+
+		want string
+	}{
+		{"right-to-left override", "\u202eexe.txt", "exe.txt"},
+		{"bidi embeddings", "\u202aa\u202bb\u202cc\u202dd", "abcd"},
+		{"bidi isolates", "\u2066a\u2067b\u2068c\u2069", "abc"},
+		{"bidi marks", "\u200ea\u200fb", "ab"},
+		{"zero width", "a\u200bb\u200cc\u200dd", "abcd"},
+		{"byte order mark", "\ufeffevil.exe", "evil.exe"},
+		{"soft hyphen", "ad\u00admin", "admin"},
+		{"tag characters", "a\U000e0041\U000e007fb", "ab"},
+		{"emoji joiner kept", "👨\u200d👩\u200d👧", "👨\u200d👩\u200d👧"},
+		{"joiner after variation selector", "🏳\ufe0f\u200d🌈", "🏳\ufe0f\u200d🌈"},
+		{"joiner after skin tone", "👩🏽\u200d💻", "👩🏽\u200d💻"},
+		{"joiner before letter", "👨\u200dx", "👨x"},
+		{"joiner at the end", "👨\u200d", "👨"},
+		{"control characters", "a\nb\tc\u2028d", "a b c d"},
+		{"invalid UTF-8 with override", "\xff\u202ex", "\ufffdx"},
+		{"plain", "1.2.3.4", "1.2.3.4"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := clean(tc.in); got != tc.want {
+				t.Errorf("clean(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestNewData(t *testing.T) {
 	d := NewData(loadAlert(t, filepath.Join("testdata", "alert_920100_full.json")), "https://misp.example.org")
 
@@ -388,6 +435,8 @@ func FuzzRender(f *testing.F) {
 	f.Add("a\xffb\xc3(")                      // invalid UTF-8
 	f.Add(strings.Repeat("🚨x", 400))          // long, with surrogate pairs
 	f.Add("[l](https://x.example/a)b) ||s||") // a link and a spoiler
+	f.Add("\u202eexe.txt\u200d\ufeff")        // format characters that hide or reorder text
+	f.Add("👨\u200d👩 \u200d")                  // a joiner inside an emoji and a lone one
 
 	templates := shipped(f)
 	f.Fuzz(func(t *testing.T, value string) {
