@@ -181,6 +181,60 @@ func TestAlertFormatMissing(t *testing.T) {
 	expect(t, results, "integration", Fail, "has no <alert_format>", "legacy key='value'", "exit status 4", "<alert_format>json</alert_format>")
 }
 
+func TestOssecConfTruncated(t *testing.T) {
+	tr := newTree(t, ProgramMISP)
+	tr.writeFile("etc/ossec.conf", "<ossec_config>\n  <integration>\n    <name>custom-misp</name>\n    <group>syscheck_entry_added</group>\n", 0o640)
+
+	results := tr.run()
+
+	expect(t, results, "ossec.conf", Fail, "XML syntax error on line 2: element <integration> is not closed before the end of the file", "fix the XML at the line named")
+	for _, r := range results {
+		if strings.Contains(r.Line(), "no <alert_format>") {
+			t.Errorf("a truncated file is reported as a missing option: %s", r.Line())
+		}
+	}
+}
+
+func TestOssecConfSymlinkLoop(t *testing.T) {
+	tr := newTree(t, ProgramMISP)
+	os.Remove(tr.path("etc/ossec.conf"))
+	if err := os.Symlink("ossec.conf", tr.path("etc/ossec.conf")); err != nil {
+		t.Fatal(err)
+	}
+
+	results := tr.run()
+
+	expect(t, results, "ossec.conf", Fail, tr.path("etc/ossec.conf")+" is a symbolic link loop (ELOOP)", "point etc/ossec.conf at")
+	if r := find(t, results, "ossec.conf"); strings.Contains(r.Fix, "root") {
+		t.Errorf("fix suggests root for a link loop: %s", r.Line())
+	}
+}
+
+func TestRulesSymlinkLoop(t *testing.T) {
+	tr := newTree(t, ProgramMISP)
+	if err := os.Symlink("loop.xml", tr.path("etc/rules/loop.xml")); err != nil {
+		t.Fatal(err)
+	}
+
+	results := tr.run()
+
+	expect(t, results, "rules", Warn, "etc/rules/loop.xml is a symbolic link loop (ELOOP), so its rules were not checked", "remove the link")
+	if r := find(t, results, "rules"); strings.Contains(r.Fix, "root") {
+		t.Errorf("fix suggests root for a link loop: %s", r.Line())
+	}
+}
+
+func TestRulesDanglingSymlink(t *testing.T) {
+	tr := newTree(t, ProgramMISP)
+	if err := os.Symlink("gone.xml", tr.path("etc/rules/local_rules.xml")); err != nil {
+		t.Fatal(err)
+	}
+
+	results := tr.run()
+
+	expect(t, results, "rules", Warn, "etc/rules/local_rules.xml is a symbolic link to a missing file", "remove the link")
+}
+
 func TestIntegrationBlockMissing(t *testing.T) {
 	tr := newTree(t, ProgramMISP)
 	tr.setBlock(ProgramMISP, `

@@ -66,6 +66,9 @@ type integrationXML struct {
 // not a well-formed XML document, so it is parsed inside a wrapper element
 // with the decoder's lenient mode.
 func ParseOssecConf(data []byte) (*OssecConf, error) {
+	if err := checkNesting(data); err != nil {
+		return nil, err
+	}
 	conf := &OssecConf{}
 	decoder := lenientDecoder(data)
 	var stack []string
@@ -123,25 +126,94 @@ func (raw integrationXML) integration() Integration {
 }
 
 // lenientDecoder returns a decoder over data wrapped in one root element,
-// with any XML declaration removed (it may only come first) and invalid
+// with any XML declaration blanked (it may only come first) and invalid
 // UTF-8 replaced. HTML entities and bare ampersands are tolerated, as
-// Wazuh's own XML reader tolerates them.
+// Wazuh's own XML reader tolerates them. Line numbers in its errors are
+// those of data.
 func lenientDecoder(data []byte) *xml.Decoder {
 	data = bytes.ToValidUTF8(data, []byte("\uFFFD"))
-	if trimmed := bytes.TrimSpace(data); bytes.HasPrefix(trimmed, []byte("<?xml")) {
-		if end := bytes.Index(trimmed, []byte("?>")); end >= 0 {
-			data = trimmed[end+2:]
+	if start := len(data) - len(bytes.TrimLeft(data, " \t\r\n")); bytes.HasPrefix(data[start:], []byte("<?xml")) {
+		if end := bytes.Index(data[start:], []byte("?>")); end >= 0 {
+			blank(data[start : start+end+2])
 		}
 	}
 	wrapped := make([]byte, 0, len(data)+32)
-	wrapped = append(wrapped, "<check-root>"...)
+	wrapped = append(wrapped, wrapperStart...)
 	wrapped = append(wrapped, data...)
-	wrapped = append(wrapped, "\n</check-root>"...)
+	wrapped = append(wrapped, "\n"+wrapperEnd...)
 
 	decoder := xml.NewDecoder(bytes.NewReader(wrapped))
 	decoder.Strict = false
 	decoder.Entity = xml.HTMLEntity
 	return decoder
+}
+
+// The root element lenientDecoder wraps a file in.
+const (
+	wrapperName  = "check-root"
+	wrapperStart = "<" + wrapperName + ">"
+	wrapperEnd   = "</" + wrapperName + ">"
+)
+
+// blank replaces every byte of b but line feeds with a space, which keeps
+// the line numbers of what follows.
+func blank(b []byte) {
+	for i := range b {
+		if b[i] != '\n' {
+			b[i] = ' '
+		}
+	}
+}
+
+// checkNesting returns an *xml.SyntaxError for the first end tag that does
+// not match the open element, or for an element the file leaves open.
+// Wazuh's XML reader rejects both, but the lenient decoder closes such
+// elements itself, so a truncated <integration> block would otherwise look
+// complete and merely lack its last options.
+func checkNesting(data []byte) error {
+	type open struct {
+		name xml.Name
+		line int
+	}
+	decoder := lenientDecoder(data)
+	var stack []open
+	for {
+		line, _ := decoder.InputPos()
+		token, err := decoder.RawToken()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+
+		switch t := token.(type) {
+		case xml.StartElement:
+			stack = append(stack, open{name: t.Name, line: line})
+		case xml.EndElement:
+			endLine, _ := decoder.InputPos()
+			if len(stack) == 0 {
+				return &xml.SyntaxError{Line: endLine, Msg: fmt.Sprintf("end tag </%s> has no start tag", qualified(t.Name))}
+			}
+			top := stack[len(stack)-1]
+			if t.Name == top.name {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			if t.Name.Space == "" && t.Name.Local == wrapperName {
+				return &xml.SyntaxError{Line: top.line, Msg: fmt.Sprintf("element <%s> is not closed before the end of the file", qualified(top.name))}
+			}
+			return &xml.SyntaxError{Line: endLine, Msg: fmt.Sprintf("end tag </%s> does not match <%s> opened on line %d", qualified(t.Name), qualified(top.name), top.line)}
+		}
+	}
+}
+
+// qualified formats an element name as it is written, with its prefix.
+func qualified(name xml.Name) string {
+	if name.Space == "" {
+		return name.Local
+	}
+	return name.Space + ":" + name.Local
 }
 
 // checkOssecConf finds this program's <integration> blocks and checks their
@@ -153,6 +225,10 @@ func checkOssecConf(e *env, name string) []Result {
 	if errors.As(err, &skipped) {
 		return []Result{warn("ossec.conf", skipped.Error()+", so the <integration> blocks were not checked",
 			"make etc/ossec.conf the manager's configuration file, or pass -home with the Wazuh installation directory")}
+	}
+	if problem := linkProblem(path, err); problem != "" {
+		return []Result{fail("ossec.conf", path+" "+problem,
+			"point etc/ossec.conf at the manager's configuration file, or pass -home with the Wazuh installation directory")}
 	}
 	if err != nil {
 		return []Result{fail("ossec.conf", oneLine(err.Error()),

@@ -67,7 +67,11 @@ func TestParseOssecConfErrors(t *testing.T) {
 	}{
 		{"broken end tag", "<ossec_config><integration><name>x</name></integration", "invalid characters between </integration and >"},
 		{"level not a number", "<ossec_config><alerts><log_alert_level>three</log_alert_level></alerts></ossec_config>", `<log_alert_level> "three" is not a number`},
-		{"stray end tag", "<ossec_config>\n</integration></ossec_config>", "line 2: unexpected end element </integration>"},
+		{"stray end tag", "<ossec_config>\n</integration></ossec_config>", "line 2: end tag </integration> does not match <ossec_config> opened on line 1"},
+		{"truncated between tags", "<ossec_config>\n  <integration>\n    <name>custom-misp</name>\n", "line 2: element <integration> is not closed before the end of the file"},
+		{"truncated inside a value", "<ossec_config>\n  <integration>\n    <name>custom-misp</name>\n    <alert_format>js", "line 4: element <alert_format> is not closed before the end of the file"},
+		{"misspelt end tag", "<ossec_config>\n  <integration>\n    <name>custom-misp</nam>\n  </integration>\n</ossec_config>", "line 3: end tag </nam> does not match <name> opened on line 3"},
+		{"declaration after blank lines", "\n\n<?xml version=\"1.0\"?>\n<ossec_config>\n</ossec_conf>", "line 5: end tag </ossec_conf> does not match <ossec_config> opened on line 4"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,6 +81,16 @@ func TestParseOssecConfErrors(t *testing.T) {
 				t.Errorf("error = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestParseRulesTruncated(t *testing.T) {
+	data := "<group name=\"local,\">\n  <rule id=\"100001\" level=\"5\">\n    <match>x</match>\n"
+
+	_, err := ParseRules([]byte(data))
+
+	if want := "line 2: element <rule> is not closed before the end of the file"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error = %v, want it to contain %q", err, want)
 	}
 }
 
@@ -183,11 +197,16 @@ func FuzzParseOssecConf(f *testing.F) {
 	f.Add([]byte("<ossec_config><integration><name>a&b&nbsp;</name></integration></ossec_config>"))
 	// An element that closes the wrapper early.
 	f.Add([]byte("</check-root><integration><name>x</name></integration>"))
+	// A file cut off inside a block, which must be an error.
+	f.Add([]byte("<ossec_config><integration><name>custom-misp</name>"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		conf, err := ParseOssecConf(data)
 		if err != nil {
 			return
+		}
+		if nestingErr := checkNesting(data); nestingErr != nil {
+			t.Errorf("parsed a file with unbalanced elements: %v", nestingErr)
 		}
 		for _, block := range conf.Integrations {
 			if block.Name != strings.TrimSpace(block.Name) {

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -91,4 +92,21 @@ func describeType(mode fs.FileMode) string {
 		return "a regular file"
 	}
 	return "an unknown type of file"
+}
+
+// linkProblem describes err when it comes from a broken symbolic link at
+// path: "is a symbolic link loop (ELOOP)" or "is a symbolic link to a
+// missing file". It returns "" for any other error, such as a permission
+// error, which has other fixes.
+func linkProblem(path string, err error) string {
+	if errors.Is(err, syscall.ELOOP) {
+		return "is a symbolic link loop (ELOOP)"
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	if info, lerr := os.Lstat(path); lerr == nil && info.Mode()&fs.ModeSymlink != 0 {
+		return "is a symbolic link to a missing file"
+	}
+	return ""
 }

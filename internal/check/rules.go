@@ -38,6 +38,9 @@ type Rule struct {
 // ParseRules reads every <rule> of a rules file. Rule files have several
 // top-level elements, so they are parsed like ossec.conf.
 func ParseRules(data []byte) ([]Rule, error) {
+	if err := checkNesting(data); err != nil {
+		return nil, err
+	}
 	decoder := lenientDecoder(data)
 	var (
 		rules []Rule
@@ -143,6 +146,12 @@ func (s *ruleSet) readDir(home, dir string) []Rule {
 			s.problems = append(s.problems, warn("rules",
 				fmt.Sprintf("%s %s, so its rules were not checked", relative, skipped.Reason),
 				"remove it or make it a regular rules file: wazuh-analysisd loads every .xml file of "+dir))
+			continue
+		}
+		if problem := linkProblem(file, err); problem != "" {
+			s.problems = append(s.problems, warn("rules",
+				fmt.Sprintf("%s %s, so its rules were not checked", relative, problem),
+				"remove the link, or point it at a rules file"))
 			continue
 		}
 		if err != nil {
