@@ -495,6 +495,39 @@ func TestHostileValues(t *testing.T) {
 	}
 }
 
+func TestManyTags(t *testing.T) {
+	t.Parallel()
+	h := newHome(t, nil)
+	var alert map[string]any
+	if err := json.Unmarshal(testdata(t, "alert_920100_full.json"), &alert); err != nil {
+		t.Fatal(err)
+	}
+	tags := make([]string, 3000)
+	for i := range tags {
+		tags[i] = fmt.Sprintf("feed:tag-%04d", i)
+	}
+	alert["data"].(map[string]any)["misp"].(map[string]any)["tags"] = tags
+	data, err := json.Marshal(alert)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r := h.runAlert("tags", data)
+
+	wantStatus(t, r, 0)
+	requests := h.bot.Requests()
+	if len(requests) != 1 || requests[0].Params["parse_mode"] != "MarkdownV2" {
+		t.Fatalf("stand-in saw %d requests, want one in MarkdownV2", len(requests))
+	}
+	text := requests[0].Params["text"]
+	if !strings.Contains(text, "more\\)") || !strings.Contains(text, "1773480413") {
+		t.Errorf("text lacks the count of left-out tags or the lines after them:\n%s", text)
+	}
+	if log := h.log(); strings.Contains(log, "template") {
+		t.Errorf("log blames the template:\n%s", log)
+	}
+}
+
 func TestRetryAfterShort(t *testing.T) {
 	t.Parallel()
 	h := newHome(t, nil)

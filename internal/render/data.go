@@ -316,6 +316,11 @@ func (d *Data) fields() []*string {
 	return out
 }
 
+// lists returns a pointer to every list in d, for shortening.
+func (d *Data) lists() []*[]string {
+	return []*[]string{&d.Rule.Groups, &d.MISP.Tags}
+}
+
 // clone returns a deep copy of d.
 func (d *Data) clone() *Data {
 	c := *d

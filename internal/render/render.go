@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/template"
 	"unicode/utf8"
@@ -111,7 +112,9 @@ func Funcs() template.FuncMap {
 }
 
 // Render executes the template on d without modifying d. Values longer than
-// MaxValueRunes are cut before escaping. When the message still exceeds
+// MaxValueRunes are cut before escaping, and so are lists (tags, groups)
+// whose joined items are longer, keeping the first items and a count of the
+// rest. When the message still exceeds
 // MaxTextRunes after parsing or MaxTextBytes raw, the longest values are cut
 // further and the template is executed again, so markup is never cut.
 func (t *Template) Render(d *Data) Message {
@@ -177,7 +180,8 @@ func (t *Template) execute(d *Data) (string, error) {
 	return text, nil
 }
 
-// shorten cuts every value longer than limit runes and reports whether any
+// shorten cuts every value longer than limit runes, and every list whose
+// items joined with listSeparator would be longer, and reports whether any
 // was cut.
 func (d *Data) shorten(limit int) bool {
 	cut := false
@@ -186,14 +190,54 @@ func (d *Data) shorten(limit int) bool {
 			*p, cut = s, true
 		}
 	}
+	for _, p := range d.lists() {
+		if list, ok := shortenList(*p, limit); ok {
+			*p, cut = list, true
+		}
+	}
 	return cut
 }
 
-// maxValueRunes returns the length in runes of the longest value.
+// maxValueRunes returns the length in runes of the longest value, counting
+// each list as its items joined with listSeparator.
 func (d *Data) maxValueRunes() int {
 	n := 0
 	for _, p := range d.fields() {
 		n = max(n, utf8.RuneCountInString(*p))
+	}
+	for _, p := range d.lists() {
+		n = max(n, joinedRunes(*p))
+	}
+	return n
+}
+
+// listSeparator is what the shipped templates put between list items, as
+// in {{md (join .MISP.Tags ", ")}}.
+const listSeparator = ", "
+
+// shortenList keeps the first items of list that fit in limit runes when
+// joined with listSeparator, at least one, and ends the list with an item
+// "… (+N more)" for the N left out. It reports whether it left any out.
+func shortenList(list []string, limit int) ([]string, bool) {
+	if joinedRunes(list) <= limit {
+		return list, false
+	}
+	more := "… (+" + strconv.Itoa(len(list)) + " more)"
+	room := limit - utf8.RuneCountInString(more) - len(listSeparator)
+	kept := 1
+	for kept < len(list) && joinedRunes(list[:kept+1]) <= room {
+		kept++
+	}
+	out := slices.Clone(list[:kept])
+	return append(out, "… (+"+strconv.Itoa(len(list)-kept)+" more)"), true
+}
+
+// joinedRunes returns the length in runes of list joined with
+// listSeparator.
+func joinedRunes(list []string) int {
+	n := len(listSeparator) * max(len(list)-1, 0)
+	for _, s := range list {
+		n += utf8.RuneCountInString(s)
 	}
 	return n
 }

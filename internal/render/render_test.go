@@ -2,8 +2,10 @@ package render
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -211,12 +213,26 @@ func TestRenderSuppressedNote(t *testing.T) {
 }
 
 func TestRenderShortensValues(t *testing.T) {
-	tmpl, err := Parse("t", "{{range .MISP.Tags}}`{{code .}}`\n{{end}}")
+	// Twenty values of 1000 runes are 6000 runes even when each is cut to
+	// MaxValueRunes, so the message fits only after further rounds.
+	var src strings.Builder
+	for _, field := range []string{
+		".Alert.ID", ".Alert.Time", ".Alert.Location", ".Alert.Manager", ".Rule.Description",
+		".Agent.Name", ".Agent.IP", ".MISP.EventInfo", ".MISP.Category", ".MISP.Type",
+		".MISP.Value", ".MISP.Comment", ".Source.AlertID", ".Source.AlertTime", ".Source.RuleDescription",
+		".Source.Agent.Name", ".Source.Agent.IP", ".Source.Field", ".Source.Query", ".MISP.EventUUID",
+	} {
+		src.WriteString("`{{code " + field + "}}`\n")
+	}
+	tmpl, err := Parse("t", src.String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	long := strings.Repeat("é", 1000)
-	d := &Data{MISP: MISP{Tags: []string{long, long, long, long, long, long, long, long, long, long, long, long, long, long, long, long, long, long, long, long}}}
+	d := &Data{}
+	for _, p := range d.fields() {
+		*p = long
+	}
 
 	m := tmpl.Render(d)
 
@@ -230,8 +246,75 @@ func TestRenderShortensValues(t *testing.T) {
 	if !strings.Contains(parsed.Text, "é…") {
 		t.Errorf("cut values do not end in …")
 	}
-	if len(d.MISP.Tags[0]) != len(long) {
+	if len(d.MISP.Value) != len(long) {
 		t.Error("Render modified its input")
+	}
+}
+
+func TestRenderManyTags(t *testing.T) {
+	base := NewData(loadAlert(t, filepath.Join("testdata", "alert_920100_full.json")), "https://misp.example.org")
+	tags := make([]string, 5000)
+	for i := range tags {
+		tags[i] = fmt.Sprintf("feed:tag-%04d", i)
+	}
+	for name, tmpl := range shipped(t) {
+		t.Run(name, func(t *testing.T) {
+			d := *base
+			d.MISP.Tags = tags
+
+			m := tmpl.Render(&d)
+
+			parsed := checkMessage(t, m)
+			if !m.Shortened {
+				t.Error("Shortened = false, want true")
+			}
+			kept := strings.Count(parsed.Text, "feed:tag-")
+			if kept == 0 {
+				t.Fatalf("no tag shown:\n%s", parsed.Text)
+			}
+			more := fmt.Sprintf("… (+%d more)", len(tags)-kept)
+			if !strings.Contains(parsed.Text, more) {
+				t.Errorf("visible text lacks %q:\n%s", more, parsed.Text)
+			}
+			// The alert id is on the last line, after the tags.
+			for _, text := range []string{parsed.Text, m.Plain} {
+				if !strings.Contains(text, "1773480413.1048576") {
+					t.Errorf("text lost the lines after the tags:\n%s", text)
+				}
+			}
+			if len(d.MISP.Tags) != len(tags) {
+				t.Error("Render modified its input")
+			}
+		})
+	}
+}
+
+func TestShortenList(t *testing.T) {
+	tests := []struct {
+		name  string
+		list  []string
+		limit int
+
+		want []string
+		cut  bool
+	}{
+		{"fits", []string{"a", "b"}, 10, []string{"a", "b"}, false},
+		{"exactly fits", []string{"aaaa", "bbbb"}, 10, []string{"aaaa", "bbbb"}, false},
+		{"too many", []string{"aaaa", "bbbb", "cccc", "dddd", "eeee"}, 25, []string{"aaaa", "bbbb", "… (+3 more)"}, true},
+		{"first item kept", []string{"aaaaaaaaaa", "b"}, 10, []string{"aaaaaaaaaa", "… (+1 more)"}, true},
+		{"empty", nil, 10, nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, cut := shortenList(tc.list, tc.limit)
+
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("shortenList = %q, want %q", got, tc.want)
+			}
+			if cut != tc.cut {
+				t.Errorf("cut = %v, want %v", cut, tc.cut)
+			}
+		})
 	}
 }
 
