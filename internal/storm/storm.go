@@ -57,7 +57,8 @@ func NewStore(dir string, log *slog.Logger) *Store {
 // Update runs fn on the state while holding the file lock, then writes the
 // state back atomically unless fn returns an error. A missing file is a
 // fresh state. A corrupt file or one of another version is logged at Warn
-// and replaced, because sending without history beats not sending. When the
+// and replaced, with any messages queued in it, because sending without
+// history beats not sending. When the
 // lock or the file cannot be had, fn does not run and the error wraps
 // ErrUnavailable.
 func (s *Store) Update(ctx context.Context, fn func(*State) error) error {
@@ -88,11 +89,11 @@ func (s *Store) decode(data []byte) *State {
 	}
 	var loaded State
 	if err := json.Unmarshal(data, &loaded); err != nil {
-		s.warn("telegram state file is corrupt, starting fresh", "error", err)
+		s.warn("telegram state file is corrupt, starting fresh: queued messages in it, if any, are lost (count unknown)", "error", err)
 		return st
 	}
 	if loaded.Version != version {
-		s.warn("telegram state file has an unknown version, starting fresh", "version", loaded.Version, "want", version)
+		s.warn("telegram state file has an unknown version, starting fresh: queued messages in it, if any, are lost (count unknown)", "version", loaded.Version, "want", version)
 		return st
 	}
 	if loaded.Chats != nil {

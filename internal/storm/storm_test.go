@@ -280,6 +280,11 @@ func TestStoreCorrupt(t *testing.T) {
 			if !strings.Contains(logs.String(), tc.wantLog) || !strings.Contains(logs.String(), "level=WARN") {
 				t.Errorf("log = %q, want a warning containing %q", logs.String(), tc.wantLog)
 			}
+			for _, want := range []string{"queued messages", "lost", "count unknown", "path=" + s.Path} {
+				if !strings.Contains(logs.String(), want) {
+					t.Errorf("log = %q, want it to contain %q", logs.String(), want)
+				}
+			}
 		})
 	}
 }
