@@ -58,9 +58,8 @@ func NewStore(dir string, log *slog.Logger) *Store {
 // state back atomically unless fn returns an error. A missing file is a
 // fresh state. A corrupt file or one of another version is logged at Warn
 // and replaced, with any messages queued in it, because sending without
-// history beats not sending. When the
-// lock or the file cannot be had, fn does not run and the error wraps
-// ErrUnavailable.
+// history beats not sending. When the lock or the file cannot be had, fn
+// does not run and the error wraps ErrUnavailable.
 func (s *Store) Update(ctx context.Context, fn func(*State) error) error {
 	ran := false
 	err := state.Update(ctx, s.Path, s.LockTimeout, func(old []byte) ([]byte, error) {
