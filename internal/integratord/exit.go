@@ -10,5 +10,5 @@ const (
 	ExitConfig   = 3 // config file missing, unreadable or invalid
 	ExitAlert    = 4 // alert file missing, not JSON, or in the legacy format
 	ExitQueue    = 5 // events could not be written to the queue socket
-	ExitDelivery = 6 // Telegram rejected the message for good (token, chat, permissions)
+	ExitDelivery = 6 // Telegram rejected the message for good, or it could be neither sent nor kept
 )
