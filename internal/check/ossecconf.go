@@ -307,11 +307,21 @@ func checkBlock(e *env, label string, block Integration) []Result {
 		}
 	}
 
+	for _, invalid := range parseRuleIDs(block.RuleID).Invalid {
+		detail := fmt.Sprintf("<rule_id> item %q is not a rule id: %s", invalid.Item, invalid.Effect)
+		fix := "write decimal rule ids separated by commas, as in <rule_id>920100,920101</rule_id>"
+		if invalid.Lost {
+			results = append(results, fail(label+" rule_id", detail, fix))
+		} else {
+			results = append(results, warn(label+" rule_id", detail, fix))
+		}
+	}
+
 	switch e.Program {
 	case ProgramMISP:
 		results = append(results, mispFilter(label, block)...)
 	case ProgramTelegram:
-		results = append(results, telegramFilter(label, block)...)
+		results = append(results, telegramFilter(label, block, matchRules(e.rules))...)
 	}
 
 	if block.HasAPIKey || block.HasHookURL {
@@ -344,38 +354,6 @@ func mispFilter(label string, block Integration) []Result {
 				fmt.Sprintf("<rule_id> selects %s, one of custom-misp's own result rules", id),
 				"remove it: custom-misp has nothing to look up in its own results")}
 		}
-	}
-	return []Result{ok(name, "%s", describeFilter(block))}
-}
-
-// telegramFilter warns when the block does not select the MISP match
-// rules, so custom-telegram runs for alerts it then drops, or never gets the
-// matches at all.
-func telegramFilter(label string, block Integration) []Result {
-	name := label + " filter"
-	ids := splitList(block.RuleID)
-	groups := splitList(block.Group)
-
-	selected := slices.Contains(groups, matchGroup) || slices.Contains(groups, "misp")
-	for _, id := range matchRuleIDs {
-		selected = selected || slices.Contains(ids, id)
-	}
-	fix := fmt.Sprintf("add <rule_id>%s</rule_id> (or <group>%s</group>) to the block", strings.Join(matchRuleIDs, ","), matchGroup)
-
-	switch {
-	case len(ids) > 0 && !slices.ContainsFunc(matchRuleIDs, func(id string) bool { return slices.Contains(ids, id) }):
-		return []Result{warn(name,
-			fmt.Sprintf("<rule_id> lists none of the MISP match rules (%s), so custom-telegram never gets a match", strings.Join(matchRuleIDs, ", ")),
-			fix)}
-	case !selected:
-		return []Result{warn(name,
-			fmt.Sprintf("neither <rule_id> nor <group> selects the MISP match rules (%s, group %s), so custom-telegram runs for alerts it then drops", strings.Join(matchRuleIDs, ", "), matchGroup),
-			fix)}
-	}
-	if level, err := strconv.Atoi(strings.TrimSpace(block.Level)); err == nil && level > matchRuleLevel {
-		return []Result{warn(name,
-			fmt.Sprintf("<level>%d</level> is above the level of the MISP match rules (%d), so they never pass", level, matchRuleLevel),
-			"lower <level> or remove it")}
 	}
 	return []Result{ok(name, "%s", describeFilter(block))}
 }

@@ -177,7 +177,7 @@ func (s *ruleSet) readDir(home, dir string) []Rule {
 // is defined twice, and that the groups the <integration> blocks select are
 // carried by rules whose alerts reach alerts.json.
 func checkRules(e *env) []Result {
-	set := loadRules(e.Home)
+	set := e.rules
 	results := append([]Result(nil), set.problems...)
 	results = append(results, ourRules(e, set))
 	results = append(results, duplicateIDs(set)...)

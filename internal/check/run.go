@@ -72,6 +72,7 @@ type env struct {
 	cfg       *config.Config // nil when the config did not load
 	blocks    []Integration  // <integration> blocks for this program
 	alertGate int            // log_alert_level in effect
+	rules     ruleSet        // the rules of etc/rules and ruleset/rules
 }
 
 // Run runs every check for opts.Program in order and returns the results.
@@ -129,6 +130,8 @@ func run(ctx context.Context, opts Options, emit func(...Result)) {
 	name, binaryResults := checkBinary(e)
 	emit(binaryResults...)
 
+	// The block checks compare the filters with the installed rules.
+	e.rules = loadRules(e.Home)
 	emit(checkOssecConf(e, name)...)
 	emit(checkSecrets(e)...)
 	emit(checkPaths(e)...)
