@@ -1,6 +1,7 @@
 package check
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -25,7 +26,12 @@ func checkBinary(e *env) (string, []Result) {
 	var results []Result
 	target := exe
 	if filepath.Dir(exe) != dir {
-		if _, err := os.Stat(installed); err != nil {
+		_, err := os.Stat(installed)
+		if errors.Is(err, fs.ErrPermission) {
+			return "", []Result{e.unreachable("binary", installed,
+				fmt.Sprintf("chown root:wazuh %s && chmod 0750 %s", dir, dir))}
+		}
+		if err != nil {
 			return "", []Result{fail("binary",
 				fmt.Sprintf("%s not found: integratord logs \"File not found\" and disables the integration", installed),
 				"run make install, which copies the binaries to "+dir+", then restart wazuh-manager")}
@@ -58,6 +64,9 @@ func binaryMode(e *env, path string) Result {
 	fix := fmt.Sprintf("chown root:wazuh %s && chmod 0750 %s", path, path)
 
 	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrPermission) {
+		return e.unreachable(name, path, fix)
+	}
 	if err != nil {
 		return fail(name, oneLine(err.Error()), fix)
 	}

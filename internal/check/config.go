@@ -22,6 +22,10 @@ func checkConfig(e *env) (*config.Config, []Result) {
 			path+" not found",
 			fmt.Sprintf("run make install, or copy config.example.toml to %s (root:wazuh 0640), or pass -config", path))}
 	}
+	if errors.Is(err, fs.ErrPermission) {
+		e.configUnread = !e.judgesForWazuh()
+		return nil, []Result{e.unreachable("config", path, "let the wazuh group search each directory above it")}
+	}
 	if err != nil {
 		return nil, []Result{fail("config", oneLine(err.Error()), "run check as root or as the wazuh user")}
 	}
@@ -44,6 +48,10 @@ func checkConfig(e *env) (*config.Config, []Result) {
 		fix := "fix the value the message names, then run check again"
 		if strings.Contains(err.Error(), "unknown keys") {
 			fix = "rename each unknown key to the one suggested, or remove it"
+		}
+		if errors.Is(err, fs.ErrPermission) {
+			e.configUnread = !e.judgesForWazuh()
+			return nil, []Result{mode, e.denied("config", oneLine(err.Error()), "make the file the message names root:wazuh 0640")}
 		}
 		return nil, []Result{mode, fail("config", oneLine(err.Error()), fix)}
 	}
@@ -69,7 +77,7 @@ func configMode(e *env, path string, info fs.FileInfo) Result {
 		return fail(name, fmt.Sprintf("%s is writable by group or others (%s), so both programs reject it", path, describeFile(info)), fix)
 	}
 	if readable, who := e.usable(path, info, permRead); !readable {
-		return fail(name, fmt.Sprintf("%s cannot read %s (%s)", who, path, describeFile(info)), fix)
+		return e.denied(name, fmt.Sprintf("%s cannot read %s (%s)", who, path, describeFile(info)), fix)
 	}
 	if perm&0o004 != 0 {
 		return warn(name, fmt.Sprintf("%s is readable by every local user (%s) and holds the MISP key and the bot token", path, describeFile(info)), "chmod 0640 "+path)
@@ -118,11 +126,14 @@ func secretResults(e *env, key string, set bool, file string, fallback bool) []R
 	}
 
 	info, err := os.Stat(file)
+	if errors.Is(err, fs.ErrPermission) {
+		return []Result{e.unreachable(name, file, "let the wazuh group search each directory above it")}
+	}
 	if err != nil {
 		return []Result{fail(name, oneLine(err.Error()), "set "+key+"_file to a readable file")}
 	}
 	if readable, who := e.usable(file, info, permRead); !readable {
-		return []Result{fail(name,
+		return []Result{e.denied(name,
 			fmt.Sprintf("%s cannot read %s_file %s (%s)", who, key, file, describeFile(info)),
 			fmt.Sprintf("chown root:wazuh %s && chmod 0640 %s", file, file))}
 	}
@@ -154,6 +165,9 @@ func checkStateDir(e *env, dir string) Result {
 	if errors.Is(err, fs.ErrNotExist) {
 		return fail(name, dir+" does not exist, so the circuit breaker, cache and rate state cannot be kept", fix)
 	}
+	if errors.Is(err, fs.ErrPermission) {
+		return e.unreachable(name, dir, fix)
+	}
 	if err != nil {
 		return fail(name, oneLine(err.Error()), fix)
 	}
@@ -161,7 +175,7 @@ func checkStateDir(e *env, dir string) Result {
 		return fail(name, dir+" is not a directory", "set wazuh.state_dir to a directory")
 	}
 	if writable, who := e.usable(dir, info, permWrite|permExec); !writable {
-		return fail(name, fmt.Sprintf("%s cannot write %s (%s)", who, dir, describeFile(info)), fix)
+		return e.denied(name, fmt.Sprintf("%s cannot write %s (%s)", who, dir, describeFile(info)), fix)
 	}
 	return ok(name, "%s (%s)", dir, describeFile(info))
 }
@@ -174,11 +188,14 @@ func checkLogFile(e *env, path string) Result {
 	if errors.Is(err, fs.ErrNotExist) {
 		return warn(name, path+" does not exist yet; the programs create it when its directory is writable", fix)
 	}
+	if errors.Is(err, fs.ErrPermission) {
+		return e.unreachable(name, path, fix)
+	}
 	if err != nil {
 		return fail(name, oneLine(err.Error()), fix)
 	}
 	if writable, who := e.usable(path, info, permWrite); !writable {
-		return fail(name, fmt.Sprintf("%s cannot write %s (%s), so errors are not logged", who, path, describeFile(info)), fix)
+		return e.denied(name, fmt.Sprintf("%s cannot write %s (%s), so errors are not logged", who, path, describeFile(info)), fix)
 	}
 	return ok(name, "%s (%s)", path, describeFile(info))
 }
@@ -186,11 +203,14 @@ func checkLogFile(e *env, path string) Result {
 func checkReadable(e *env, name, path string) Result {
 	fix := fmt.Sprintf("chown root:wazuh %s && chmod 0640 %s", path, path)
 	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrPermission) {
+		return e.unreachable(name, path, fix)
+	}
 	if err != nil {
 		return fail(name, oneLine(err.Error()), "point the setting at an existing file")
 	}
 	if readable, who := e.usable(path, info, permRead); !readable {
-		return fail(name, fmt.Sprintf("%s cannot read %s (%s)", who, path, describeFile(info)), fix)
+		return e.denied(name, fmt.Sprintf("%s cannot read %s (%s)", who, path, describeFile(info)), fix)
 	}
 	return ok(name, "%s (%s)", path, describeFile(info))
 }
@@ -207,6 +227,9 @@ func checkTemplate(e *env, path string) Result {
 	var skipped *skippedError
 	if errors.As(err, &skipped) {
 		return fail(name, skipped.Error(), "set telegram.template to a regular file, for example a shipped one under etc/misp-telegram/templates")
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return e.denied(name, oneLine(err.Error()), fmt.Sprintf("chown root:wazuh %s && chmod 0640 %s", path, path))
 	}
 	if err != nil {
 		return fail(name, oneLine(err.Error()), "point telegram.template at a readable file")

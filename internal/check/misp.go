@@ -16,6 +16,10 @@ import (
 func checkMISP(ctx context.Context, e *env) []Result {
 	const name = "misp"
 	cfg := e.cfg
+	if cfg == nil && e.configUnread {
+		return []Result{warn(name, "not tried, because the config could not be read",
+			fmt.Sprintf("run check as root or as the wazuh user (sudo -u wazuh %s check)", e.Executable))}
+	}
 	if cfg == nil {
 		return []Result{fail(name, "not tried, because the config did not load", "fix the config first")}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -225,6 +226,13 @@ func checkOssecConf(e *env, name string) []Result {
 	if errors.As(err, &skipped) {
 		return []Result{warn("ossec.conf", skipped.Error()+", so the <integration> blocks were not checked",
 			"make etc/ossec.conf the manager's configuration file, or pass -home with the Wazuh installation directory")}
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		// wazuh-integratord reads ossec.conf as root, before it drops to
+		// the wazuh user, so this says nothing about the programs.
+		return []Result{warn("ossec.conf",
+			fmt.Sprintf("%s cannot read %s (permission denied), so the <integration> blocks were not checked", e.user(), path),
+			"run check as root")}
 	}
 	if problem := linkProblem(path, err); problem != "" {
 		return []Result{fail("ossec.conf", path+" "+problem,

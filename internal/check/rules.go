@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,21 +107,24 @@ func ParseRules(data []byte) ([]Rule, error) {
 type ruleSet struct {
 	local []Rule // etc/rules
 	stock []Rule // ruleset/rules
-	// stockFound is set when ruleset/rules exists.
+	// stockFound is set when ruleset/rules exists and was listed.
 	stockFound bool
+	// localDenied and stockDenied are set when etc/rules or ruleset/rules
+	// exists but could not be listed, so its rules are unknown.
+	localDenied bool
+	stockDenied bool
 	// sysmonFound is set when the stock Sysmon rules file exists and parsed.
 	sysmonFound bool
 	problems    []Result
 }
 
-// loadRules reads every *.xml file of etc/rules and ruleset/rules.
-func loadRules(home string) ruleSet {
+// loadRules reads every *.xml file of etc/rules and ruleset/rules. user
+// names who check runs as, for messages about what it could not read.
+func loadRules(home, user string) ruleSet {
 	var set ruleSet
-	set.local = set.readDir(home, localRulesDir)
-	if _, err := os.Stat(filepath.Join(home, stockRulesDir)); err == nil {
-		set.stockFound = true
-		set.stock = set.readDir(home, stockRulesDir)
-	}
+	set.local, set.localDenied = set.readDir(home, localRulesDir, user)
+	set.stock, set.stockDenied = set.readDir(home, stockRulesDir, user)
+	set.stockFound = !set.stockDenied && exists(filepath.Join(home, stockRulesDir))
 	for _, rule := range set.stock {
 		if filepath.Base(rule.File) == stockSysmonRules {
 			set.sysmonFound = true
@@ -130,16 +134,33 @@ func loadRules(home string) ruleSet {
 	return set
 }
 
-func (s *ruleSet) readDir(home, dir string) []Rule {
-	files, err := filepath.Glob(filepath.Join(home, dir, "*.xml"))
-	if err != nil {
-		return nil
+// readDir reads every *.xml file of dir under home, in name order. denied
+// is set when dir exists but could not be listed. A missing dir adds no
+// problem, because the callers report what it lacks.
+func (s *ruleSet) readDir(home, dir, user string) (rules []Rule, denied bool) {
+	path := filepath.Join(home, dir)
+	entries, err := os.ReadDir(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, false
+	case errors.Is(err, fs.ErrPermission):
+		s.problems = append(s.problems, warn("rules",
+			fmt.Sprintf("%s cannot list %s (permission denied), so its rules were not checked", user, path),
+			"run check as root"))
+		return nil, true
+	case err != nil:
+		s.problems = append(s.problems, warn("rules",
+			fmt.Sprintf("%s could not be listed (%s), so its rules were not checked", path, oneLine(err.Error())),
+			"pass -home with the Wazuh installation directory"))
+		return nil, true
 	}
-	sort.Strings(files)
 
-	var rules []Rule
-	for _, file := range files {
-		relative := filepath.Join(dir, filepath.Base(file))
+	for _, entry := range entries {
+		if !strings.HasSuffix(entry.Name(), ".xml") {
+			continue
+		}
+		file := filepath.Join(path, entry.Name())
+		relative := filepath.Join(dir, entry.Name())
 		data, err := readRegular(file)
 		var skipped *skippedError
 		if errors.As(err, &skipped) {
@@ -152,6 +173,12 @@ func (s *ruleSet) readDir(home, dir string) []Rule {
 			s.problems = append(s.problems, warn("rules",
 				fmt.Sprintf("%s %s, so its rules were not checked", relative, problem),
 				"remove the link, or point it at a rules file"))
+			continue
+		}
+		if errors.Is(err, fs.ErrPermission) {
+			s.problems = append(s.problems, warn("rules",
+				fmt.Sprintf("%s cannot read %s (permission denied), so its rules were not checked", user, relative),
+				"run check as root"))
 			continue
 		}
 		if err != nil {
@@ -170,7 +197,13 @@ func (s *ruleSet) readDir(home, dir string) []Rule {
 		}
 		rules = append(rules, parsed...)
 	}
-	return rules
+	return rules, false
+}
+
+// exists reports whether path exists.
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // checkRules checks that the project's rules are installed, that no rule id
@@ -191,6 +224,11 @@ func checkRules(e *env) []Result {
 // Without them those events match no rule and raise no alert.
 func ourRules(e *env, set ruleSet) Result {
 	const name = "rules file"
+	if set.localDenied {
+		return warn(name,
+			fmt.Sprintf("whether a file in %s defines rule %s was not checked, because the directory could not be listed", filepath.Join(e.Home, localRulesDir), matchRuleIDs[0]),
+			"run check as root")
+	}
 	for _, rule := range set.local {
 		if rule.ID == matchRuleIDs[0] {
 			return ok(name, "rule %s is in %s", rule.ID, rule.File)
@@ -259,6 +297,11 @@ func groupReach(e *env, set ruleSet, block Integration) []Result {
 	groups := splitList(block.Group)
 	if len(groups) == 0 {
 		return nil
+	}
+	if set.stockDenied {
+		return []Result{warn("group filter",
+			fmt.Sprintf("%s could not be read, so whether the selected groups reach alerts.json was not checked", filepath.Join(e.Home, stockRulesDir)),
+			"run check as root")}
 	}
 	if !set.stockFound {
 		return []Result{warn("group filter",

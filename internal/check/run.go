@@ -35,6 +35,10 @@ type Options struct {
 	// Root is set when check runs as root. Files are then judged for the
 	// wazuh user by their mode bits, because root may access anything.
 	Root bool
+	// UID is the effective user id check runs as. Unless Root is set, files
+	// are judged by access(2) for it, which matches what the programs may
+	// do only when it is the wazuh user's id.
+	UID int
 	// NewTelegramProbe builds the Bot API probe from the loaded config.
 	// custom-telegram sets it; nil skips the Telegram checks.
 	NewTelegramProbe func(*config.Config) (TelegramProbe, error)
@@ -62,6 +66,7 @@ func NewOptions(program, home, configPath string) Options {
 		Executable: executable,
 		Wazuh:      LookupWazuh(),
 		Root:       os.Geteuid() == 0,
+		UID:        os.Geteuid(),
 	}
 }
 
@@ -73,6 +78,10 @@ type env struct {
 	blocks    []Integration  // <integration> blocks for this program
 	alertGate int            // log_alert_level in effect
 	rules     ruleSet        // the rules of etc/rules and ruleset/rules
+	// configUnread is set when the config did not load because check runs
+	// as a user, other than wazuh, that may not read it. That shows nothing
+	// about what the wazuh user may do.
+	configUnread bool
 }
 
 // Run runs every check for opts.Program in order and returns the results.
@@ -131,7 +140,7 @@ func run(ctx context.Context, opts Options, emit func(...Result)) {
 	emit(binaryResults...)
 
 	// The block checks compare the filters with the installed rules.
-	e.rules = loadRules(e.Home)
+	e.rules = loadRules(e.Home, e.user())
 	emit(checkOssecConf(e, name)...)
 	emit(checkSecrets(e)...)
 	emit(checkPaths(e)...)
@@ -149,7 +158,7 @@ func run(ctx context.Context, opts Options, emit func(...Result)) {
 
 // usable reports whether the programs will be able to access path with every
 // bit of want, and who was judged: the wazuh user by mode bits when check
-// runs as root, else the current user by access(2).
+// runs as root, else the user check runs as by access(2).
 func (e *env) usable(path string, info fs.FileInfo, want fs.FileMode) (bool, string) {
 	if e.Root {
 		if !e.Wazuh.Known() {
@@ -158,7 +167,50 @@ func (e *env) usable(path string, info fs.FileInfo, want fs.FileMode) (bool, str
 		return e.Wazuh.can(info, want), "the wazuh user"
 	}
 	err := syscall.Access(path, uint32(want))
-	return err == nil, fmt.Sprintf("the current user (uid %d)", os.Geteuid())
+	return err == nil, e.user()
+}
+
+// asWazuh reports whether check runs as the wazuh user, so that what the
+// kernel allows check is what it allows the programs.
+func (e *env) asWazuh() bool {
+	return !e.Root && e.Wazuh.UID >= 0 && e.UID == e.Wazuh.UID
+}
+
+// judgesForWazuh reports whether an access error that check meets is one
+// the programs meet too: check runs as root and judges the wazuh user by
+// mode bits, or it runs as the wazuh user.
+func (e *env) judgesForWazuh() bool {
+	return e.Root || e.asWazuh()
+}
+
+// user names the user check runs as, for messages about what it could not
+// access.
+func (e *env) user() string {
+	switch {
+	case e.Root:
+		return "root"
+	case e.asWazuh():
+		return fmt.Sprintf("the wazuh user (uid %d)", e.UID)
+	}
+	return fmt.Sprintf("the current user (uid %d)", e.UID)
+}
+
+// denied reports that a file the programs use cannot be accessed. It fails
+// when check judges for the wazuh user, because the programs then meet the
+// same error. Otherwise it only shows what another user may not do, so it
+// warns and gives the command that checks for the wazuh user.
+func (e *env) denied(name, detail, fix string) Result {
+	if e.judgesForWazuh() {
+		return fail(name, detail, fix)
+	}
+	return warn(name, detail+", so whether the wazuh user has access was not checked",
+		fmt.Sprintf("run check as root or as the wazuh user (sudo -u wazuh %s check)", e.Executable))
+}
+
+// unreachable reports a file that stat(2) may not reach, because check
+// may not search a directory above it.
+func (e *env) unreachable(name, path, fix string) Result {
+	return e.denied(name, fmt.Sprintf("%s cannot reach %s (permission denied)", e.user(), path), fix)
 }
 
 // fallbackConfig returns the defaults with paths under home, for the checks

@@ -50,6 +50,10 @@ func checkTelegram(ctx context.Context, e *env) []Result {
 		return nil
 	}
 	cfg := e.cfg
+	if cfg == nil && e.configUnread {
+		return []Result{warn(botName, "not tried, because the config could not be read",
+			fmt.Sprintf("run check as root or as the wazuh user (sudo -u wazuh %s check)", e.Executable))}
+	}
 	if cfg == nil {
 		return []Result{fail(botName, "not tried, because the config did not load", "fix the config first")}
 	}
