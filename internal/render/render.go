@@ -62,6 +62,15 @@ type Message struct {
 // data, so a misspelt field or function is reported here rather than on
 // every alert.
 func ParseFile(path string) (*Template, error) {
+	// A FIFO would block the run before its budget starts, so only a
+	// regular file of sane size is opened.
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read template %s (telegram.template): %w", path, err)
+	}
+	if !info.Mode().IsRegular() || info.Size() > maxTemplateSize {
+		return nil, fmt.Errorf("template %s (telegram.template) is not a regular file of at most %d bytes", path, maxTemplateSize)
+	}
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read template %s (telegram.template): %w", path, err)
@@ -72,6 +81,10 @@ func ParseFile(path string) (*Template, error) {
 	}
 	return t, nil
 }
+
+// maxTemplateSize bounds the template file. The shipped templates are about
+// 2 kB; a message is at most 4096 characters anyway.
+const maxTemplateSize = 1 << 20
 
 // Parse parses template source. name appears in error messages.
 func Parse(name, src string) (*Template, error) {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unicode"
@@ -559,5 +560,27 @@ func BenchmarkRender(b *testing.B) {
 		if m := tmpl.Render(d); m.Err != nil {
 			b.Fatal(m.Err)
 		}
+	}
+}
+
+func TestParseFileRejectsFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo.tmpl")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+
+	go func() {
+		_, err := ParseFile(path)
+		done <- err
+	}()
+
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("error = %v, want a not-a-regular-file error", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("ParseFile blocked on a FIFO")
 	}
 }
