@@ -7,12 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/check"
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/config"
-	"github.com/soc-integrations/wazuh-misp-telegram/internal/integratord"
 	"github.com/soc-integrations/wazuh-misp-telegram/internal/telegram"
 )
 
@@ -26,47 +23,23 @@ func runCheck(args []string) int {
 // no check failed, 1 when one did or when SIGINT or SIGTERM stopped the run,
 // and 2 for invalid flags.
 func runCheckTo(args []string, stdout, stderr io.Writer) int {
-	flags := flag.NewFlagSet("custom-telegram check", flag.ContinueOnError)
-	flags.SetOutput(stderr)
-	home := flags.String("home", "", "Wazuh installation `directory` (default: $WAZUH_HOME, else the parent of the binary's integrations/ directory, else the working directory)")
-	configPath := flags.String("config", "", "config `file` (default: $MISP_TELEGRAM_CONFIG, else etc/misp-telegram.toml under the home)")
-	sendTest := flags.Bool("send-test", false, "also post a test message to telegram.chat_id")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return integratord.ExitOK
-		}
-		return integratord.ExitUsage
-	}
-	if flags.NArg() > 0 {
-		fmt.Fprintf(stderr, "custom-telegram check: unexpected argument %q\n", flags.Arg(0))
-		return integratord.ExitUsage
+	const name = "custom-telegram check"
+	var sendTest *bool
+	home, configPath, status, ok := check.ParseFlags(name, args, stderr, func(flags *flag.FlagSet) {
+		sendTest = flags.Bool("send-test", false, "also post a test message to telegram.chat_id")
+	})
+	if !ok {
+		return status
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	opts := check.NewOptions(check.ProgramTelegram, *home, *configPath)
+	opts := check.NewOptions(check.ProgramTelegram, home, configPath)
 	opts.NewTelegramProbe = newBotProbe
 	opts.SendTest = *sendTest
-
-	results, err := check.RunInterruptible(ctx, opts)
-	if err != nil {
-		return printInterrupted(stdout, stderr, results)
-	}
-	status := check.Print(stdout, results)
+	status = check.Execute(name, opts, stdout, stderr)
 	if !*sendTest {
 		fmt.Fprintln(stdout, "telegram.chat_id was not tested: add -send-test to post a test message")
 	}
 	return status
-}
-
-// printInterrupted prints the results of the checks that finished before
-// a signal stopped the run, without the summary, and returns 1.
-func printInterrupted(stdout, stderr io.Writer, results []check.Result) int {
-	for _, r := range results {
-		fmt.Fprintln(stdout, r.Line())
-	}
-	fmt.Fprintln(stderr, "custom-telegram check: stopped by a signal before every check finished")
-	return 1
 }
 
 // botProbe implements check.TelegramProbe with the delivery client.
