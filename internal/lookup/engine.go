@@ -112,7 +112,7 @@ type lookupOutcome struct {
 	report  breaker.Report
 }
 
-// lookup answers inds from the cache, then asks MISP (through the breaker)
+// lookup looks inds up in the cache, then in MISP (through the breaker)
 // for the rest, and caches what MISP returned.
 func (e *Engine) lookup(ctx context.Context, inds []indicator.Indicator) lookupOutcome {
 	var outcome lookupOutcome
@@ -247,8 +247,8 @@ func (e *Engine) cached(ind indicator.Indicator) (hits []misp.Hit, ok bool) {
 	return hits, true
 }
 
-// store caches the answer for every indicator MISP was asked about: its
-// matched attributes, or a miss.
+// store caches the result for every indicator sent to MISP: its matched
+// attributes, or a miss.
 func (e *Engine) store(asked []indicator.Indicator, hits []misp.Hit) {
 	if e.Cache == nil {
 		return
@@ -313,7 +313,7 @@ func (e *Engine) addMatches(result *Result, source event.Source, hits []misp.Hit
 	}
 }
 
-// addFailure spools the indicators that were not answered and adds the
+// addFailure spools the indicators that were not looked up and adds the
 // error event (and the breaker-open event when one is due).
 func (e *Engine) addFailure(result *Result, source event.Source, inds []indicator.Indicator, outcome lookupOutcome) {
 	spooled := e.spoolPending(source, outcome.pending)

@@ -15,7 +15,7 @@ import (
 //go:embed misp_seed.json
 var mispSeed []byte
 
-// MISPMode selects how the MISP stand-in answers restSearch.
+// MISPMode selects how the MISP stand-in responds to restSearch.
 type MISPMode int
 
 // The modes a test or benchmark can switch the stand-in to.
@@ -65,7 +65,7 @@ func NewMISP(key string) (*MISP, error) {
 }
 
 // NewMISPFrom starts a stand-in seeded with the attributes of restSearch
-// response bodies, such as MISP's own sample answers.
+// response bodies, such as MISP's own sample responses.
 func NewMISPFrom(key string, responses ...[]byte) (*MISP, error) {
 	m := &MISP{Key: key, stall: make(chan struct{})}
 	for i, body := range responses {
@@ -95,7 +95,7 @@ func (m *MISP) SetResponse(status int, contentType string, body []byte) {
 // URL returns the base URL to put in misp.url.
 func (m *MISP) URL() string { return m.server.URL }
 
-// SetMode changes how later requests are answered.
+// SetMode changes the responses to later requests.
 func (m *MISP) SetMode(mode MISPMode) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
