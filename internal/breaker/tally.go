@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/soc-integrations/wazuh-misp-telegram/internal/state"
 )
 
 // tally counts skipped calls in a file that grows by one byte per call, so
@@ -23,6 +25,7 @@ func (t tally) add() (int, error) {
 		return 0, fmt.Errorf("open skip count: %w", err)
 	}
 	defer file.Close()
+	state.InheritOwner(t.path)
 
 	if _, err := file.Write([]byte{'.'}); err != nil {
 		return 0, fmt.Errorf("add to skip count %s: %w", t.path, err)

@@ -250,7 +250,7 @@ func (s *Spool) ensureDir() error {
 	if _, err := os.Stat(s.dir); err == nil {
 		return nil
 	}
-	if err := os.MkdirAll(s.dir, 0o750); err != nil {
+	if err := state.MkdirAll(s.dir); err != nil {
 		return fmt.Errorf("create spool directory: %w", err)
 	}
 	parent, err := os.Open(filepath.Dir(s.dir))
@@ -351,7 +351,7 @@ func (s *Spool) moveAside(path string, cause error) {
 	dir := filepath.Join(s.dir, corruptDir)
 	target := filepath.Join(dir, filepath.Base(path))
 
-	err := os.MkdirAll(dir, 0o750)
+	err := state.MkdirAll(dir)
 	if err == nil {
 		err = os.Rename(path, target)
 	}

@@ -82,13 +82,14 @@ func (l *Lock) Release() error {
 }
 
 func openLockFile(path string) (*os.File, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	if err := MkdirAll(filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("create state directory: %w", err)
 	}
 	file, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
+	inheritOwner(path)
 	return file, nil
 }
 
@@ -152,7 +153,7 @@ func WriteDurable(path string, data []byte) error {
 
 func writeAtomic(path string, data []byte, durable bool) error {
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := MkdirAll(dir); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}
 
@@ -172,6 +173,7 @@ func writeAtomic(path string, data []byte, durable bool) error {
 	if err := tmp.Chmod(0o640); err != nil {
 		return fmt.Errorf("chmod %s: %w", tmpName, err)
 	}
+	inheritOwner(tmpName)
 	n, err := tmp.Write(data)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", tmpName, err)
