@@ -63,8 +63,8 @@ func TestLocationSurvivesAnalysisd(t *testing.T) {
 }
 
 // FuzzLocation checks that analysisd's parsing of Message(Location(...))
-// gives back the agent fields (with CR, LF and NUL as spaces) and the whole
-// payload, and that the header is a single line.
+// gives back the agent fields (clipped, with CR, LF and NUL as spaces) and
+// the whole payload, and that the header is a single line.
 func FuzzLocation(f *testing.F) {
 	f.Add("033", "WIN-HOST01", "192.168.252.120") // plain IPv4 agent
 	f.Add("034", "lab", "fe80::1")                // IPv6: colons must be escaped
@@ -95,7 +95,7 @@ func FuzzLocation(f *testing.F) {
 			if ip == "" {
 				ip = "any"
 			}
-			want = lineBreaker.Replace("["+id+"] ("+agentName+") "+ip) + "->misp"
+			want = lineBreaker.Replace("["+clip(id)+"] ("+clip(agentName)+") "+clip(ip)) + "->misp"
 		}
 		if gotLoc != want {
 			t.Fatalf("location %q parses as %q, want %q", loc, gotLoc, want)
