@@ -170,8 +170,8 @@ Next steps:
     for the alert volume this adds, then:
       cp $$live/etc/misp-telegram/sysmon_lookup_rules.xml $$live/etc/rules/
  4. Restart: systemctl restart wazuh-manager
- 5. Check:   $$live/integrations/custom-misp check
-             $$live/integrations/custom-telegram check -send-test
+ 5. Check:   sudo -u $$user $$live/integrations/custom-misp check
+             sudo -u $$user $$live/integrations/custom-telegram check -send-test
 In a cluster, repeat this on every node: integrations/ and ossec.conf are not synchronised.
 NEXT_STEPS
 endef

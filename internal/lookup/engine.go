@@ -287,9 +287,10 @@ func (e *Engine) logBreaker(report breaker.Report) {
 
 func (e *Engine) addMatches(result *Result, source event.Source, hits []misp.Hit, delayed bool) {
 	if room := MaxMatchEvents - result.Matches; len(hits) > room {
-		e.Log.Warn("too many matches for one run: the rest are logged, not sent", "matches", len(hits), "sent", max(room, 0))
+		e.Log.Warn("too many matches for one run: the rest are not sent (debug logging lists them)",
+			"matches", len(hits), "sent", max(room, 0), "source_alert_id", source.AlertID)
 		for _, hit := range hits[max(room, 0):] {
-			e.Log.Warn("MISP match not sent", "kind", string(hit.Indicator.Kind), "value", hit.Indicator.Value,
+			e.Log.Debug("MISP match not sent", "kind", string(hit.Indicator.Kind), "value", hit.Indicator.Value,
 				"event_id", hit.Attribute.EventID, "type", hit.Attribute.Type, "source_alert_id", source.AlertID)
 		}
 		hits = hits[:max(room, 0)]

@@ -277,12 +277,13 @@ func parseBaseURL(raw string) (string, error) {
 	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return "", errors.New("invalid misp.url: it contains a query or fragment; remove it and use MISP's base URL, for example https://misp.example.org")
 	}
-	raw = u.String()
+	// The value is not quoted below either: without a scheme, a token
+	// pasted into <hook_url> (the fallback for misp.url) would be shown.
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return "", fmt.Errorf("invalid misp.url %q: the scheme must be https (or http), for example https://misp.example.org", raw)
+		return "", errors.New("invalid misp.url: the scheme must be https (or http), for example https://misp.example.org")
 	}
 	if u.Opaque != "" || u.Hostname() == "" {
-		return "", fmt.Errorf("invalid misp.url %q: no host; use MISP's base URL, for example https://misp.example.org", raw)
+		return "", errors.New("invalid misp.url: no host; use MISP's base URL, for example https://misp.example.org")
 	}
 	return u.Scheme + "://" + u.Host + strings.TrimRight(u.EscapedPath(), "/"), nil
 }

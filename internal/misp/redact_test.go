@@ -45,6 +45,9 @@ func TestBaseURLErrorsHideSecrets(t *testing.T) {
 		"https://user:s3cretpw@misp.example.org",
 		"https://misp.example.org/?token=s3cretpw",
 		"ftp://misp.example.org/?token=s3cretpw",
+		"s3cretpw",                       // a token given as <hook_url>
+		"misp.example.org/s3cretpw",      // no scheme, token in the path
+		"https://user:s3cretpw@/no-host", // no host, with a password
 	} {
 		_, err := New(Options{URL: raw, Key: "0123456789abcdef0123456789abcdef01234567"})
 

@@ -135,7 +135,7 @@ func sendHint(err error) string {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "nobody is reading the queue socket: wazuh-analysisd is not running"
 	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
-		return "permission denied: run as the wazuh user or add it to the wazuh group"
+		return "run as the wazuh user or add it to the wazuh group"
 	case errors.Is(err, syscall.EMSGSIZE):
 		return "the datagram is larger than the socket send buffer (net.core.wmem_default) allows"
 	case errors.Is(err, syscall.EPROTOTYPE):
