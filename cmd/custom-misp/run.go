@@ -132,25 +132,8 @@ func openLogger(cfg *config.Config, debug bool, stderr io.Writer) (*slog.Logger,
 }
 
 func newEngine(cfg *config.Config, log *slog.Logger, retries int, budget time.Duration) (*lookup.Engine, error) {
-	filters := misp.Filters{
-		ToIDS:              cfg.MISP.ToIDS,
-		Published:          cfg.MISP.Published,
-		EnforceWarninglist: cfg.MISP.EnforceWarninglist,
-		MaxAge:             cfg.MISP.MaxAge.D(),
-		Tags:               cfg.MISP.Tags,
-		ExcludeTags:        cfg.MISP.ExcludeTags,
-		Limit:              cfg.MISP.Limit,
-	}
-	client, err := misp.New(misp.Options{
-		URL:                cfg.MISP.URL,
-		Key:                cfg.MISP.APIKey,
-		AuthHeader:         cfg.MISP.AuthHeader,
-		CAFile:             cfg.MISP.CAFile,
-		InsecureSkipVerify: cfg.MISP.InsecureSkipVerify,
-		UserAgent:          program + "/" + version,
-		Filters:            filters,
-		Log:                log,
-	})
+	opts := misp.OptionsFromConfig(cfg.MISP, program+"/"+version, log)
+	client, err := misp.New(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +141,7 @@ func newEngine(cfg *config.Config, log *slog.Logger, retries int, budget time.Du
 	engine := &lookup.Engine{
 		Searcher:       client,
 		Log:            log,
-		Filters:        filters,
+		Filters:        opts.Filters,
 		EventURLBase:   eventURLBase(cfg),
 		RequestTimeout: min(cfg.MISP.Timeout.D(), budget),
 		Retries:        retries,

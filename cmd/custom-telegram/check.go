@@ -50,12 +50,7 @@ type botProbe struct {
 }
 
 func newBotProbe(cfg *config.Config) (check.TelegramProbe, error) {
-	client, err := telegram.NewClient(telegram.Options{
-		Token:    cfg.Telegram.BotToken,
-		APIURL:   cfg.Telegram.APIURL,
-		ProxyURL: cfg.Telegram.ProxyURL,
-		Timeout:  cfg.Telegram.Timeout.D(),
-	})
+	client, err := telegram.NewClient(telegram.OptionsFromConfig(cfg.Telegram))
 	if err != nil {
 		return nil, err
 	}

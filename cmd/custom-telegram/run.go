@@ -93,12 +93,7 @@ func setup(argv []string, stderr io.Writer) (*deps, error) {
 	if err != nil {
 		return d, &configError{err}
 	}
-	client, err := telegram.NewClient(telegram.Options{
-		Token:    cfg.Telegram.BotToken,
-		APIURL:   cfg.Telegram.APIURL,
-		ProxyURL: cfg.Telegram.ProxyURL,
-		Timeout:  cfg.Telegram.Timeout.D(),
-	})
+	client, err := telegram.NewClient(telegram.OptionsFromConfig(cfg.Telegram))
 	if err != nil {
 		return d, &configError{fmt.Errorf("config %s: %w", cfg.Path, err)}
 	}

@@ -45,14 +45,7 @@ func checkMISP(ctx context.Context, e *env) []Result {
 		return append(results, fail(name, "not tried, because misp.api_key is empty (see misp.api_key)", "set misp.api_key_file"))
 	}
 
-	client, err := misp.New(misp.Options{
-		URL:                cfg.MISP.URL,
-		Key:                cfg.MISP.APIKey,
-		AuthHeader:         cfg.MISP.AuthHeader,
-		CAFile:             cfg.MISP.CAFile,
-		InsecureSkipVerify: cfg.MISP.InsecureSkipVerify,
-		UserAgent:          ProgramMISP + " check",
-	})
+	client, err := misp.New(misp.OptionsFromConfig(cfg.MISP, ProgramMISP+" check", nil))
 	if err != nil {
 		return append(results, fail(name, oneLine(err.Error()), "fix the [misp] setting the message names"))
 	}
