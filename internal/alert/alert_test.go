@@ -17,13 +17,10 @@ func fixturePath(t testing.TB, parts ...string) string {
 	return testfixture.Path(t, parts...)
 }
 
+// readFixture returns a shared alert fixture.
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(fixturePath(t, "alerts", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return testfixture.Read(t, "alerts", name)
 }
 
 func TestDecodeFixtures(t *testing.T) {

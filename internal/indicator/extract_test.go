@@ -20,13 +20,10 @@ func fixturePath(t testing.TB, parts ...string) string {
 	return testfixture.Path(t, parts...)
 }
 
+// readFixture returns a shared alert fixture.
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(fixturePath(t, "alerts", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return testfixture.Read(t, "alerts", name)
 }
 
 // windowsAlert wraps the data object of an eventchannel event into an
