@@ -74,7 +74,8 @@ func run(args integratord.Args, stderr io.Writer) error {
 	// Most alerts carry nothing to look up: leave before touching MISP or
 	// any state file, and quietly, because integratord runs this for every
 	// alert its filter lets through.
-	if len(indicator.Extract(a)) == 0 {
+	inds := indicator.Extract(a)
+	if len(inds) == 0 {
 		log.Debug("no indicators in this alert")
 		return nil
 	}
@@ -98,7 +99,7 @@ func run(args integratord.Args, stderr io.Writer) error {
 		return &configError{err}
 	}
 
-	result := engine.Process(ctx, a)
+	result := engine.ProcessIndicators(ctx, a, inds)
 
 	sendCtx, cancelSend := context.WithTimeout(context.Background(), sendTime)
 	defer cancelSend()

@@ -76,8 +76,13 @@ type Result struct {
 // send. MISP failures become error events. A broken cache or spool is
 // logged and skipped, so Process itself cannot fail.
 func (e *Engine) Process(ctx context.Context, a *alert.Alert) Result {
+	return e.ProcessIndicators(ctx, a, indicator.Extract(a))
+}
+
+// ProcessIndicators is Process for a caller that has already extracted the
+// indicators of a (to leave early when there are none).
+func (e *Engine) ProcessIndicators(ctx context.Context, a *alert.Alert, inds []indicator.Indicator) Result {
 	var result Result
-	inds := indicator.Extract(a)
 	result.Indicators = len(inds)
 	if len(inds) == 0 {
 		return result
