@@ -83,7 +83,7 @@ type Breaker struct {
 	HalfOpenProbes uint32   `toml:"half_open_probes"`
 }
 
-// Cache configures the on-disk answer cache.
+// Cache configures the on-disk cache of lookup results.
 type Cache struct {
 	Enabled    bool     `toml:"enabled"`
 	HitTTL     Duration `toml:"hit_ttl"`

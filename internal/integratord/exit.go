@@ -1,8 +1,8 @@
 package integratord
 
-// Exit statuses. integratord itself tells only 0, 127 and "other" apart and
-// logs the last output line for "other"; 127 makes it log the whole command
-// line with the api_key and hook_url, so no status here is 127.
+// Exit statuses. integratord itself distinguishes only 0, 127 and "other",
+// and logs the last output line for "other". For 127 it logs the whole
+// command line with the api_key and hook_url, so no status here is 127.
 const (
 	ExitOK       = 0 // done, including "nothing in this alert to look up"
 	ExitInternal = 1 // a bug: a recovered panic or an unexpected error

@@ -387,7 +387,7 @@ func (e *Engine) spoolPending(source event.Source, pending []indicator.Indicator
 	return true
 }
 
-// replay works through the spool while MISP answers and the context allows.
+// replay works through the spool while MISP responds and the context allows.
 // Matches found late carry the original alert's source and delayed:true.
 func (e *Engine) replay(ctx context.Context, result *Result) int {
 	if e.Spool.Len() == 0 {

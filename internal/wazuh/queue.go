@@ -63,7 +63,7 @@ func (e *SendError) Unwrap() error { return e.Err }
 // Send writes each message as one datagram, in order, over one connection.
 // It checks every size before sending anything, so an oversize message
 // means nothing was sent. It gives up when q.Timeout passes or ctx is done,
-// whichever comes first. Every error is a *SendError, which says how many
+// whichever comes first. Every error is a *SendError, which records how many
 // messages went out.
 func (q Queue) Send(ctx context.Context, msgs ...[]byte) error {
 	fail := func(sent int, err error) error {
@@ -121,11 +121,11 @@ func (q Queue) Send(ctx context.Context, msgs ...[]byte) error {
 
 // errNotSocket marks a queue path that exists but is a regular file or a
 // directory, where connect fails with the same ECONNREFUSED as a socket
-// nobody reads.
+// with no reader.
 var errNotSocket = errors.New("not a socket")
 
 // sendHint returns what an operator should check for a send failure, or ""
-// when the cause says enough by itself.
+// when the cause is clear by itself.
 func sendHint(err error) string {
 	switch {
 	case errors.Is(err, errNotSocket):
